@@ -44,7 +44,7 @@ type Store struct {
 
 	cpMu sync.Mutex // serialises control-plane read-modify-write
 
-	mu    sync.Mutex // guards the delivery index below
+	mu    sync.Mutex                    // guards the delivery index below
 	subs  map[string]map[string]*dstate // subscription ARN -> message ID -> state
 	refs  map[string]int                // message ID -> pending deliveries
 	queue dueHeap

@@ -197,7 +197,9 @@ func testSubscriptions(t *testing.T, h Harness) {
 	}); n != 13 {
 		t.Fatalf("ListSubscriptionsByTopic: %d", n)
 	}
-	if n := count(func(p store.Page) ([]store.Subscription, string, error) { return s.ListSubscriptions(ctx, acct, region, p) }); n != 25 {
+	if n := count(func(p store.Page) ([]store.Subscription, string, error) {
+		return s.ListSubscriptions(ctx, acct, region, p)
+	}); n != 25 {
 		t.Fatalf("ListSubscriptions: %d", n)
 	}
 	if _, _, err := s.ListSubscriptionsByTopic(ctx, topicARN("none"), store.Page{}); !errors.Is(err, store.ErrNotFound) {

@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# compare.sh: run the same sealbench scenarios against moto_server and Sealpost
+# (both started here, on free 127.0.0.1 ports) and print a comparison table.
+#
+# Usage: bench/compare.sh            (from anywhere inside the repository)
+#
+# Scenarios:
+#   publish  -mode publish, SUBS subscriptions of SUB_PROTOCOL, closed loop
+#   e2e-raw  -mode e2e -raw (http subscriptions to sealbench's sink)
+#
+# Environment knobs (defaults in brackets):
+#   DURATION [10s]  WARMUP [1s]  DRAIN [30s]  SIZE [1024]  CONCURRENCY [16]
+#   SUBS [2]  SUB_PROTOCOL [http]  SCENARIOS ["publish e2e-raw"]
+#   SEALBENCH_ARGS  extra flags for every sealbench run (e.g. "-rate 50")
+#   SEALPOST_ARGS   extra flags for sealpost
+#   SEALPOST_BIN    use this sealpost binary instead of building ./cmd/sealpost
+#   KEEP_TMP=1      keep the work directory (binaries, logs, raw outputs)
+#
+# Everything listens on and targets 127.0.0.1 only. Both servers are killed
+# on exit.
+set -euo pipefail
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+case "${1:-}" in
+-h | --help) usage; exit 0 ;;
+"") ;;
+*) echo "compare.sh: unexpected argument $1 (configure with environment variables; see --help)" >&2; exit 2 ;;
+esac
+
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-1s}
+DRAIN=${DRAIN:-30s}
+SIZE=${SIZE:-1024}
+CONCURRENCY=${CONCURRENCY:-16}
+SUBS=${SUBS:-2}
+SUB_PROTOCOL=${SUB_PROTOCOL:-http}
+SCENARIOS=${SCENARIOS:-"publish e2e-raw"}
+SEALBENCH_ARGS=${SEALBENCH_ARGS:-}
+SEALPOST_ARGS=${SEALPOST_ARGS:-}
+SEALPOST_BIN=${SEALPOST_BIN:-}
+
+die() { echo "compare.sh: $*" >&2; exit 1; }
+log() { echo "compare.sh: $*" >&2; }
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+# Preconditions, checked before anything is started.
+[ -f go.mod ] || die "no go.mod in $root"
+if [ -n "$SEALPOST_BIN" ]; then
+	[ -x "$SEALPOST_BIN" ] || die "SEALPOST_BIN=$SEALPOST_BIN is not an executable file"
+	SEALPOST_BIN=$(cd "$(dirname "$SEALPOST_BIN")" && pwd)/$(basename "$SEALPOST_BIN")
+elif ! compgen -G "cmd/sealpost/*.go" >/dev/null; then
+	die "cmd/sealpost does not exist yet (no Go files in $root/cmd/sealpost): there is no Sealpost server to benchmark"
+fi
+command -v go >/dev/null || die "go is not installed"
+command -v moto_server >/dev/null || die "moto_server is not installed (pip install 'moto[server]')"
+command -v curl >/dev/null || die "curl is not installed"
+command -v python3 >/dev/null || die "python3 is not installed (needed for free ports and the table)"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sealbench-compare.XXXXXX")
+moto_pid=""
+sealpost_pid=""
+bench_pid=""
+
+stop_server() { # name pid grace-seconds
+	local name=$1 pid=$2 grace=$3 i
+	[ -n "$pid" ] || return 0
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq $((grace * 10))); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		log "$name (pid $pid) did not stop; killing it"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	# An interrupted sealbench prints partial results and cleans up its topic.
+	stop_server sealbench "$bench_pid" 10
+	stop_server moto_server "$moto_pid" 5
+	# Sealpost shuts down gracefully within 10s by default.
+	stop_server sealpost "$sealpost_pid" 15
+	if [ "${KEEP_TMP:-0}" = 1 ]; then
+		log "work directory kept: $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_ready() { # name pid url log
+	local name=$1 pid=$2 url=$3 logfile=$4 code i
+	for i in $(seq 300); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			log "$name exited before becoming ready; last lines of its log:"
+			tail -n 20 "$logfile" >&2 || true
+			return 1
+		fi
+		code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" || true)
+		if [ "$code" = 200 ]; then
+			log "$name ready at $url"
+			return 0
+		fi
+		sleep 0.1
+	done
+	log "$name not ready after 30s (GET $url: ${code:-no answer}); last lines of its log:"
+	tail -n 20 "$logfile" >&2 || true
+	return 1
+}
+
+log "building sealpost and sealbench into $tmp"
+if [ -n "$SEALPOST_BIN" ]; then
+	cp "$SEALPOST_BIN" "$tmp/sealpost"
+else
+	go build -o "$tmp/sealpost" ./cmd/sealpost || die "building ./cmd/sealpost failed"
+fi
+go build -o "$tmp/sealbench" ./cmd/sealbench || die "building ./cmd/sealbench failed"
+
+moto_port=$(free_port)
+sealpost_port=$(free_port)
+while [ "$sealpost_port" = "$moto_port" ]; do sealpost_port=$(free_port); done
+moto_url="http://127.0.0.1:$moto_port"
+sealpost_url="http://127.0.0.1:$sealpost_port"
+
+log "starting moto_server on 127.0.0.1:$moto_port"
+moto_server -H 127.0.0.1 -p "$moto_port" >"$tmp/moto.log" 2>&1 &
+moto_pid=$!
+
+log "starting sealpost on 127.0.0.1:$sealpost_port"
+mkdir -p "$tmp/data"
+# shellcheck disable=SC2086 # SEALPOST_ARGS is a list of flags
+"$tmp/sealpost" --listen "127.0.0.1:$sealpost_port" --data-dir "$tmp/data" $SEALPOST_ARGS >"$tmp/sealpost.log" 2>&1 &
+sealpost_pid=$!
+
+wait_ready moto_server "$moto_pid" "$moto_url/" "$tmp/moto.log" || die "moto_server did not start"
+wait_ready sealpost "$sealpost_pid" "$sealpost_url/health" "$tmp/sealpost.log" || die "sealpost did not start (flags used: --listen 127.0.0.1:$sealpost_port --data-dir $tmp/data $SEALPOST_ARGS)"
+
+common=(-size "$SIZE" -concurrency "$CONCURRENCY" -subs "$SUBS" -duration "$DURATION" -warmup "$WARMUP" -json)
+
+scenario_args() { # scenario
+	case "$1" in
+	publish) echo "-mode publish -sub-protocol $SUB_PROTOCOL" ;;
+	e2e-raw) echo "-mode e2e -raw -drain $DRAIN" ;;
+	e2e) echo "-mode e2e -drain $DRAIN" ;;
+	*) die "unknown scenario $1 (want publish, e2e-raw or e2e)" ;;
+	esac
+}
+
+for sc in $SCENARIOS; do
+	args=$(scenario_args "$sc")
+	for target in moto sealpost; do
+		if [ "$target" = moto ]; then url=$moto_url; pid=$moto_pid; else url=$sealpost_url; pid=$sealpost_pid; fi
+		kill -0 "$pid" 2>/dev/null || die "$target is no longer running (see $tmp/$target.log; KEEP_TMP=1 keeps it)"
+		log "scenario $sc against $target ($url)"
+		rc=0
+		# Run in the background and wait, so a signal to this script is
+		# handled at once rather than after the run.
+		# shellcheck disable=SC2086 # args and SEALBENCH_ARGS are lists of flags
+		"$tmp/sealbench" -endpoint "$url" "${common[@]}" $args $SEALBENCH_ARGS \
+			>"$tmp/$sc.$target.out" 2>"$tmp/$sc.$target.err" &
+		bench_pid=$!
+		wait "$bench_pid" || rc=$?
+		bench_pid=""
+		grep -v '^{' "$tmp/$sc.$target.out" | sed "s/^/  [$target] /" >&2 || true
+		# sealbench exits 130 when interrupted: stop here too.
+		[ "$rc" != 130 ] || exit 130
+		if [ "$rc" != 0 ]; then
+			log "sealbench against $target exited with status $rc; last lines of its log:"
+			tail -n 5 "$tmp/$sc.$target.err" >&2 || true
+		fi
+		grep '^{' "$tmp/$sc.$target.out" | tail -n 1 >"$tmp/$sc.$target.json" || true
+	done
+done
+
+echo
+echo "sealbench: moto_server vs Sealpost — ${SIZE}-byte messages, concurrency $CONCURRENCY, $SUBS subscription(s), $DURATION per run${SEALBENCH_ARGS:+, extra flags: $SEALBENCH_ARGS}"
+python3 - "$tmp" $SCENARIOS <<'EOF'
+import json, os, sys
+
+tmp, scenarios = sys.argv[1], sys.argv[2:]
+
+def load(sc, target):
+    try:
+        with open(os.path.join(tmp, f"{sc}.{target}.json")) as f:
+            line = f.read().strip()
+        return json.loads(line) if line else None
+    except (OSError, ValueError):
+        return None
+
+# (key, label, better) where better is "higher" or "lower"
+publish_rows = [
+    ("publish_per_sec", "publish msgs/s", "higher"),
+    ("pub_lat_p50_ms", "publish p50 ms", "lower"),
+    ("pub_lat_p90_ms", "publish p90 ms", "lower"),
+    ("pub_lat_p99_ms", "publish p99 ms", "lower"),
+    ("pub_lat_max_ms", "publish max ms", "lower"),
+    ("errors", "publish errors", "lower"),
+]
+e2e_rows = [
+    ("deliveries_per_sec", "delivered deliveries/s", "higher"),
+    ("delivered_msgs_per_sec", "delivered msgs/s per sub", "higher"),
+    ("e2e_lat_p50_ms", "end-to-end p50 ms", "lower"),
+    ("e2e_lat_p99_ms", "end-to-end p99 ms", "lower"),
+    ("e2e_lat_max_ms", "end-to-end max ms", "lower"),
+    ("duplicates", "duplicates", "lower"),
+    ("lost", "lost", "lower"),
+    ("envelope_bodies", "bodies in JSON envelope", ""),
+    ("raw_bodies", "raw bodies", ""),
+]
+
+def fmt(v):
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        if abs(v) >= 100:
+            return f"{v:.1f}"
+        return f"{v:.2f}" if abs(v) >= 1 else f"{v:.3f}"
+    return str(v)
+
+hdr = ("scenario", "metric", "moto", "sealpost", "sealpost/moto")
+rows = []
+for sc in scenarios:
+    m, s = load(sc, "moto"), load(sc, "sealpost")
+    keys = publish_rows + (e2e_rows if (m or s or {}).get("mode") == "e2e" else [])
+    for key, label, better in keys:
+        mv = m.get(key) if m else None
+        sv = s.get(key) if s else None
+        ratio = "n/a"
+        if isinstance(mv, (int, float)) and isinstance(sv, (int, float)) and mv:
+            ratio = f"{sv / mv:.2f}x"
+            if better:
+                ratio += f" ({better} is better)"
+        rows.append((sc, label, fmt(mv), fmt(sv), ratio))
+
+widths = [max(len(str(r[i])) for r in rows + [hdr]) for i in range(len(hdr))]
+def line(r):
+    return "  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w) if i < 4 else str(c) for i, (c, w) in enumerate(zip(r, widths)))
+print(line(hdr))
+print("  ".join("-" * w for w in widths))
+prev = None
+for r in rows:
+    if prev is not None and r[0] != prev:
+        print()
+    print(line(r))
+    prev = r[0]
+EOF

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestPayloadRoundTrip(t *testing.T) {
+	for _, size := range []int{1, 40, 1024, 5000} {
+		p := appendPayload(nil, "abcd1234", phaseMeasured, 42, 123456789, size)
+		if len(p) < size || (len(p) > size && size >= 40) {
+			t.Fatalf("size %d: got %d bytes", size, len(p))
+		}
+		phase, seq, sent, ok := parsePayload(p, "abcd1234")
+		if !ok || phase != phaseMeasured || seq != 42 || sent != 123456789 {
+			t.Fatalf("size %d: parse = %c %d %d %v", size, phase, seq, sent, ok)
+		}
+		if _, _, _, ok := parsePayload(p, "other000"); ok {
+			t.Fatalf("payload of another run accepted")
+		}
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i))
+	}
+	for p, want := range map[float64]time.Duration{0.5: 50, 0.9: 90, 0.99: 99, 1: 100} {
+		if got := percentile(d, p); got != want {
+			t.Errorf("p%v = %d, want %d", p, got, want)
+		}
+	}
+	if percentile(nil, 0.5) != 0 {
+		t.Error("empty percentile")
+	}
+}
+
+// fakeSNS is a minimal asynchronous SNS (query protocol) that, unlike moto,
+// requires http subscriptions to be confirmed: the first subscription is
+// confirmed through its SubscribeURL, the others' SubscribeURL fails so the
+// sink must fall back to ConfirmSubscription.
+type fakeSNS struct {
+	t   *testing.T
+	srv *httptest.Server
+
+	mu   sync.Mutex
+	subs map[string]*fakeSub // by ARN
+	n    int
+}
+
+type fakeSub struct {
+	arn, endpoint, token string
+	raw, confirmed       bool
+	via                  string
+}
+
+func newFakeSNS(t *testing.T, tls bool) *fakeSNS {
+	f := &fakeSNS{t: t, subs: map[string]*fakeSub{}}
+	if tls {
+		f.srv = httptest.NewTLSServer(f)
+	} else {
+		f.srv = httptest.NewServer(f)
+	}
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeSNS) post(url, body string) {
+	resp, err := http.Post(url, "text/plain; charset=UTF-8", strings.NewReader(body))
+	if err != nil {
+		f.t.Logf("fake SNS post: %v", err)
+		return
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
+func (f *fakeSNS) confirm(token, via string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.subs {
+		if s.token == token {
+			s.confirmed, s.via = true, via
+			return true
+		}
+	}
+	return false
+}
+
+func (f *fakeSNS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet {
+		if r.URL.Path == "/confirm" && f.confirm(r.URL.Query().Get("token"), "SubscribeURL") {
+			fmt.Fprint(w, "<ConfirmSubscriptionResponse/>")
+			return
+		}
+		http.Error(w, "no", http.StatusForbidden)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	action := r.Form.Get("Action")
+	reply := func(result string) {
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprintf(w, `<%sResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><%sResult>%s</%sResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></%sResponse>`,
+			action, action, result, action, action)
+	}
+	const topic = "arn:aws:sns:us-east-1:000000000000:t"
+	switch action {
+	case "CreateTopic":
+		reply("<TopicArn>" + topic + "</TopicArn>")
+	case "Subscribe":
+		f.mu.Lock()
+		f.n++
+		s := &fakeSub{
+			arn:      fmt.Sprintf("%s:sub%d", topic, f.n),
+			endpoint: r.Form.Get("Endpoint"),
+			token:    fmt.Sprintf("token%d", f.n),
+		}
+		for i := 1; i <= 10; i++ {
+			if r.Form.Get(fmt.Sprintf("Attributes.entry.%d.key", i)) == "RawMessageDelivery" {
+				s.raw = r.Form.Get(fmt.Sprintf("Attributes.entry.%d.value", i)) == "true"
+			}
+		}
+		f.subs[s.arn] = s
+		subURL := f.srv.URL + "/confirm?token=" + s.token
+		if f.n > 1 {
+			subURL = f.srv.URL + "/broken"
+		}
+		f.mu.Unlock()
+		env, _ := json.Marshal(map[string]string{
+			"Type": "SubscriptionConfirmation", "Token": s.token, "TopicArn": topic, "SubscribeURL": subURL,
+		})
+		go f.post(s.endpoint, string(env))
+		reply("<SubscriptionArn>" + s.arn + "</SubscriptionArn>")
+	case "ConfirmSubscription":
+		if !f.confirm(r.Form.Get("Token"), "ConfirmSubscription") {
+			http.Error(w, "<ErrorResponse><Error><Code>InvalidParameter</Code></Error></ErrorResponse>", http.StatusBadRequest)
+			return
+		}
+		reply("<SubscriptionArn>x</SubscriptionArn>")
+	case "GetSubscriptionAttributes":
+		f.mu.Lock()
+		s := f.subs[r.Form.Get("SubscriptionArn")]
+		pending := s == nil || !s.confirmed
+		f.mu.Unlock()
+		reply(fmt.Sprintf("<Attributes><entry><key>PendingConfirmation</key><value>%t</value></entry></Attributes>", pending))
+	case "Publish":
+		msg := r.Form.Get("Message")
+		f.mu.Lock()
+		for _, s := range f.subs {
+			if !s.confirmed {
+				continue
+			}
+			body := msg
+			if !s.raw {
+				env, _ := json.Marshal(map[string]string{"Type": "Notification", "Message": msg, "TopicArn": topic})
+				body = string(env)
+			}
+			go f.post(s.endpoint, body)
+		}
+		f.mu.Unlock()
+		reply("<MessageId>" + html.EscapeString("m") + "</MessageId>")
+	case "Unsubscribe", "DeleteTopic":
+		reply("")
+	default:
+		http.Error(w, "unsupported "+action, http.StatusBadRequest)
+	}
+}
+
+func TestE2EAgainstFakeSNS(t *testing.T) {
+	for _, tc := range []struct{ raw, tls bool }{{false, false}, {true, false}, {false, true}} {
+		raw := tc.raw
+		t.Run(fmt.Sprintf("raw=%t,tls=%t", tc.raw, tc.tls), func(t *testing.T) {
+			f := newFakeSNS(t, tc.tls)
+			var out bytes.Buffer
+			args := []string{"-endpoint", f.srv.URL, "-mode", "e2e", "-subs", "2", "-concurrency", "4",
+				"-duration", "300ms", "-warmup", "100ms", "-drain", "5s", "-json", fmt.Sprintf("-raw=%t", raw)}
+			if tc.tls {
+				ca := filepath.Join(t.TempDir(), "ca.pem")
+				block := &pem.Block{Type: "CERTIFICATE", Bytes: f.srv.Certificate().Raw}
+				if err := os.WriteFile(ca, pem.EncodeToMemory(block), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "-ca-bundle", ca)
+			}
+			if rc := run(args, &out); rc != 0 {
+				t.Fatalf("run = %d\n%s", rc, out.String())
+			}
+			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+			var rep struct {
+				Published, Errors, Delivered, Lost, Duplicates, Expected int64
+				EnvelopeBodies                                           int64 `json:"envelope_bodies"`
+				RawBodies                                                int64 `json:"raw_bodies"`
+				ExpectedDeliveries                                       int64 `json:"expected_deliveries"`
+			}
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+				t.Fatalf("json line: %v\n%s", err, out.String())
+			}
+			if rep.Published == 0 || rep.Errors != 0 || rep.Lost != 0 || rep.Delivered != 2*rep.Published ||
+				rep.ExpectedDeliveries != 2*rep.Published {
+				t.Fatalf("unexpected report:\n%s", out.String())
+			}
+			if raw && rep.EnvelopeBodies != 0 || !raw && rep.RawBodies != 0 {
+				t.Fatalf("body formats wrong:\n%s", out.String())
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			vias := map[string]int{}
+			for _, s := range f.subs {
+				vias[s.via]++
+			}
+			if vias["SubscribeURL"] != 1 || vias["ConfirmSubscription"] != 1 {
+				t.Fatalf("confirmations: %v", vias)
+			}
+			t.Log(out.String())
+		})
+	}
+}

@@ -1,0 +1,52 @@
+// Command sealpost serves the Amazon SNS API (and later KMS and SQS) on one
+// port, with messages encrypted at rest. Run with no flags for a development
+// server on 127.0.0.1:9911 over ./sealpost-data; see -h for settings.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sealpost/sealpost/internal/config"
+	"github.com/sealpost/sealpost/internal/server"
+)
+
+func main() {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sealpost:", err)
+		os.Exit(2)
+	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.New(ctx, cfg, log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		os.Exit(1)
+	}
+	if err := srv.Start(); err != nil {
+		log.Error("cannot listen", "err", err)
+		os.Exit(1)
+	}
+	log.Info("sealpost ready",
+		"endpoint", "http://"+srv.Addr(),
+		"https_endpoint", "https://"+srv.Addr(),
+		"ca_bundle", srv.CAFile(),
+		"data_dir", cfg.DataDir)
+	if srv.CAFile() != "" {
+		fmt.Fprintf(os.Stderr, "\n  aws --endpoint-url https://%s --ca-bundle %s sns list-topics\n  (or plain http://%s; credentials test/test, region %s)\n\n",
+			srv.Addr(), srv.CAFile(), srv.Addr(), cfg.Region)
+	}
+	if err := srv.Serve(ctx); err != nil {
+		log.Error("server stopped", "err", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,104 @@
+// Package config holds Sealpost's typed configuration: every setting is a
+// command-line flag with an environment twin (SEALPOST_*); flags win.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Config is the server configuration.
+type Config struct {
+	Listen      string // host:port for HTTP and HTTPS (TLS is sniffed)
+	DataDir     string
+	Region      string
+	Credentials string // path of the credentials file; "" = test/test
+	TLSCert     string // PEM files; both empty = generated self-signed
+	TLSKey      string
+	Store       string // "" or "pebble" = embedded; postgres://... = PostgreSQL
+	PublicURL   string // base URL put into SubscribeURL/UnsubscribeURL/SigningCertURL
+	LogLevel    string
+	// SubscriberCAs is a PEM file of extra CAs trusted for HTTPS subscribers.
+	SubscriberCAs string
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration
+}
+
+type setting struct {
+	name, env, def, usage string
+	dst                   *string
+}
+
+// Parse reads flags from args (without the program name) and the
+// environment via getenv.
+func Parse(args []string, getenv func(string) string) (*Config, error) {
+	c := &Config{ShutdownTimeout: 10 * time.Second}
+	settings := []setting{
+		{"listen", "SEALPOST_LISTEN", "127.0.0.1:9911", "address for HTTP and HTTPS (TLS is detected per connection)", &c.Listen},
+		{"data-dir", "SEALPOST_DATA_DIR", "./sealpost-data", "directory for the embedded store, keys and certificates", &c.DataDir},
+		{"region", "SEALPOST_REGION", "us-east-1", "default region (requests signed for another region use that one)", &c.Region},
+		{"credentials", "SEALPOST_CREDENTIALS", "", "JSON credentials file (default: access key test/test, account 000000000000)", &c.Credentials},
+		{"tls-cert", "SEALPOST_TLS_CERT", "", "PEM certificate for HTTPS (default: generated, CA in <data-dir>/tls/ca.pem)", &c.TLSCert},
+		{"tls-key", "SEALPOST_TLS_KEY", "", "PEM private key for --tls-cert", &c.TLSKey},
+		{"store", "SEALPOST_STORE", "", "store: empty for the embedded store, or a postgres:// URL", &c.Store},
+		{"public-url", "SEALPOST_PUBLIC_URL", "", "base URL subscribers use to reach Sealpost (default http://<listen>)", &c.PublicURL},
+		{"log-level", "SEALPOST_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel},
+		{"subscriber-ca", "SEALPOST_SUBSCRIBER_CA", "", "PEM file of extra CAs trusted for HTTPS subscriber endpoints", &c.SubscriberCAs},
+	}
+	fs := flag.NewFlagSet("sealpost", flag.ContinueOnError)
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		fs.StringVar(s.dst, s.name, def, s.usage+" ($"+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("config: unexpected arguments %q", fs.Args())
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Listen
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	return c, c.Validate()
+}
+
+var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("--listen %q: %w", c.Listen, err))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir must not be empty"))
+	}
+	if !regionRE.MatchString(c.Region) {
+		errs = append(errs, fmt.Errorf("--region %q is not a region name like us-east-1", c.Region))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if c.Store != "" && c.Store != "pebble" && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
+		errs = append(errs, fmt.Errorf("--store %q: want empty, pebble, or a postgres:// URL", c.Store))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+// FromEnv is Parse over os.Args and os.Getenv.
+func FromEnv() (*Config, error) { return Parse(os.Args[1:], os.Getenv) }

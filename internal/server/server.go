@@ -1,0 +1,228 @@
+// Package server is Sealpost's composition root: it opens the store, builds
+// the domains and protocol handlers, and serves HTTP and HTTPS on one port.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sealpost/sealpost/internal/config"
+	"github.com/sealpost/sealpost/internal/identity"
+	"github.com/sealpost/sealpost/internal/sigv4"
+	"github.com/sealpost/sealpost/internal/sns"
+	"github.com/sealpost/sealpost/internal/snsapi"
+	"github.com/sealpost/sealpost/internal/store"
+	"github.com/sealpost/sealpost/internal/store/pebblestore"
+)
+
+// maxBodyBytes caps request bodies: a 256 KiB message URL-encoded can take
+// three times its size, plus attributes.
+const maxBodyBytes = 4 << 20
+
+// Server is a running Sealpost.
+type Server struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	st    store.Store
+	ids   *identity.Directory
+	sns   *sns.Service
+	api   *snsapi.API
+	tls   DevTLS
+	http  *http.Server
+	ln    net.Listener
+	ready chan struct{}
+}
+
+// New builds a server from cfg; it opens the store but does not listen yet.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	ids, err := identity.Load(cfg.Credentials)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ready: make(chan struct{})}
+	s.sns = sns.New(st, sns.Options{PublicURL: cfg.PublicURL})
+	s.api = snsapi.New(s.sns, log)
+	if cfg.TLSCert == "" {
+		s.tls, err = EnsureDevTLS(filepath.Join(cfg.DataDir, "tls"))
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+	} else {
+		s.tls = DevTLS{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey}
+	}
+	return s, nil
+}
+
+func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	switch {
+	case cfg.Store == "" || cfg.Store == "pebble":
+		return pebblestore.Open(filepath.Join(cfg.DataDir, "store"))
+	default:
+		return openPostgres(ctx, cfg.Store)
+	}
+}
+
+// CAFile is the PEM file clients pass as --ca-bundle ("" with a custom cert).
+func (s *Server) CAFile() string { return s.tls.CAFile }
+
+// Addr is the address the server listens on (after Start).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// SNS returns the SNS domain service.
+func (s *Server) SNS() *sns.Service { return s.sns }
+
+// Start listens; Serve must be called to accept requests.
+func (s *Server) Start() error {
+	tcfg, err := loadTLS(s.tls.CertFile, s.tls.KeyFile)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return err
+	}
+	s.ln = newSniffListener(ln, tcfg)
+	s.http = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	close(s.ready)
+	return nil
+}
+
+// Serve serves until ctx is cancelled, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		s.st.Close()
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.http.Shutdown(sctx)
+	if cerr := s.st.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// ServeHTTP routes a request to the protocol it speaks.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic serving request", "panic", fmt.Sprint(v), "path", r.URL.Path)
+			snsapi.WriteError(w, sns.NewRequestID(), "InternalError", 500, "internal error")
+		}
+	}()
+	if r.URL.Path == "/health" || r.URL.Path == "/_health" {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"ok"}` + "\n"))
+		return
+	}
+	target := r.Header.Get("X-Amz-Target")
+	switch {
+	case strings.HasPrefix(target, "TrentService."):
+		writeJSONError(w, 400, "UnknownOperationException", "the KMS API is not available in this version of Sealpost")
+		return
+	case strings.HasPrefix(target, "AmazonSQS."):
+		writeJSONError(w, 400, "UnknownOperationException", "the SQS API is not available in this version of Sealpost")
+		return
+	case target != "":
+		writeJSONError(w, 400, "UnknownOperationException", "unknown X-Amz-Target")
+		return
+	}
+	s.serveSNS(w, r)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("x-amzn-RequestId", sns.NewRequestID())
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "{\"__type\":%q,\"message\":%q}\n", code, msg)
+}
+
+func (s *Server) serveSNS(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		snsapi.WriteError(w, sns.NewRequestID(), "InvalidAction", 405, "SNS accepts POST (or GET with a query string)")
+		return
+	}
+	params, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		snsapi.WriteError(w, sns.NewRequestID(), "MalformedQueryString", 400, "The query string is malformed")
+		return
+	}
+	var body []byte
+	if r.Method == http.MethodPost {
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				snsapi.WriteError(w, sns.NewRequestID(), "RequestEntityTooLarge", 413, fmt.Sprintf("Request body is larger than %d bytes", maxBodyBytes))
+				return
+			}
+			snsapi.WriteError(w, sns.NewRequestID(), "MalformedInput", 400, "could not read the request body")
+			return
+		}
+		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if len(body) > 0 && (ct == "" || ct == "application/x-www-form-urlencoded") {
+			bp, err := url.ParseQuery(string(body))
+			if err != nil {
+				snsapi.WriteError(w, sns.NewRequestID(), "MalformedQueryString", 400, "The form body is malformed: "+err.Error())
+				return
+			}
+			for k, v := range bp {
+				params[k] = append(params[k], v...)
+			}
+		} else if len(body) > 0 {
+			snsapi.WriteError(w, sns.NewRequestID(), "InvalidParameter", 400, "SNS requests must be application/x-www-form-urlencoded")
+			return
+		}
+	}
+	s.api.Serve(w, r, s.caller(r), params)
+}
+
+// caller identifies the requester. Signatures are not verified yet: the
+// credential scope picks account (via the access key) and region; unknown
+// keys and unsigned requests act as the default account.
+func (s *Server) caller(r *http.Request) sns.Caller {
+	c := sns.Caller{Region: s.cfg.Region, Secure: r.TLS != nil}
+	p := s.ids.Anonymous()
+	if scope, ok := sigv4.ParseScope(r); ok {
+		c.Signed = true
+		if scope.Region != "" {
+			c.Region = scope.Region
+		}
+		if kp, _, found := s.ids.Lookup(scope.AccessKeyID); found {
+			p = kp
+		}
+	}
+	c.Account, c.Principal = p.Account, p.ARN
+	return c
+}

@@ -1,0 +1,232 @@
+package server
+
+import (
+	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// DevTLS is the generated development PKI: a CA and a server certificate
+// for localhost, 127.0.0.1 and ::1, kept in <data-dir>/tls and reused.
+type DevTLS struct {
+	CAFile   string
+	CertFile string
+	KeyFile  string
+}
+
+// EnsureDevTLS creates the development CA and server certificate in dir
+// unless they exist.
+func EnsureDevTLS(dir string) (DevTLS, error) {
+	d := DevTLS{
+		CAFile:   filepath.Join(dir, "ca.pem"),
+		CertFile: filepath.Join(dir, "server.pem"),
+		KeyFile:  filepath.Join(dir, "server-key.pem"),
+	}
+	if fileExists(d.CAFile) && fileExists(d.CertFile) && fileExists(d.KeyFile) {
+		if _, err := tls.LoadX509KeyPair(d.CertFile, d.KeyFile); err == nil {
+			return d, nil
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return d, err
+	}
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return d, err
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{CommonName: "Sealpost development CA", Organization: []string{"Sealpost"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(10, 0, 0),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+		SubjectKeyId:          keyID(&caKey.PublicKey),
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return d, err
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return d, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:   serial(),
+		Subject:        pkix.Name{CommonName: "localhost", Organization: []string{"Sealpost"}},
+		NotBefore:      now.Add(-time.Hour),
+		NotAfter:       now.AddDate(2, 0, 0),
+		KeyUsage:       x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:    []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:       []string{"localhost"},
+		IPAddresses:    []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
+		SubjectKeyId:   keyID(&key.PublicKey),
+		AuthorityKeyId: caCert.SubjectKeyId,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		return d, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return d, err
+	}
+	if err := writeAtomic(d.KeyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return d, err
+	}
+	if err := writeAtomic(d.CertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return d, err
+	}
+	if err := writeAtomic(d.CAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
+		return d, err
+	}
+	// The CA key is not kept: nothing else is ever signed with it.
+	return d, nil
+}
+
+func serial() *big.Int {
+	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	return n
+}
+
+func keyID(pub *ecdsa.PublicKey) []byte {
+	der, _ := x509.MarshalPKIXPublicKey(pub)
+	sum := sha256.Sum256(der)
+	return sum[:20]
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// writeAtomic writes data to path through a synced temporary file.
+func writeAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// sniffListener serves TLS and plain HTTP on one port: a connection whose
+// first byte is 0x16 (a TLS handshake record) is wrapped in tls.Server.
+type sniffListener struct {
+	net.Listener
+	cfg   *tls.Config
+	conns chan net.Conn
+	errs  chan error
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newSniffListener(l net.Listener, cfg *tls.Config) *sniffListener {
+	s := &sniffListener{Listener: l, cfg: cfg, conns: make(chan net.Conn), errs: make(chan error, 1), done: make(chan struct{})}
+	go s.loop()
+	return s
+}
+
+func (s *sniffListener) loop() {
+	for {
+		c, err := s.Listener.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			select {
+			case s.errs <- err:
+			case <-s.done:
+			}
+			return
+		}
+		go s.sniff(c)
+	}
+}
+
+// peekConn is a conn whose first bytes were read into a bufio.Reader.
+type peekConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (p *peekConn) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+func (s *sniffListener) sniff(c net.Conn) {
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	first, err := br.Peek(1)
+	c.SetReadDeadline(time.Time{})
+	if err != nil {
+		c.Close()
+		return
+	}
+	var out net.Conn = &peekConn{Conn: c, r: br}
+	if first[0] == 0x16 {
+		out = tls.Server(out, s.cfg)
+	}
+	select {
+	case s.conns <- out:
+	case <-s.done:
+		c.Close()
+	}
+}
+
+func (s *sniffListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-s.conns:
+		return c, nil
+	case err := <-s.errs:
+		return nil, err
+	case <-s.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (s *sniffListener) Close() error {
+	s.once.Do(func() { close(s.done) })
+	return s.Listener.Close()
+}
+
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}, nil
+}

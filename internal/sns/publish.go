@@ -1,0 +1,439 @@
+package sns
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sealpost/sealpost/internal/filterpolicy"
+	"github.com/sealpost/sealpost/internal/store"
+)
+
+// Message types, as in the x-amz-sns-message-type header.
+const (
+	TypeNotification             = "Notification"
+	TypeSubscriptionConfirmation = "SubscriptionConfirmation"
+	TypeUnsubscribeConfirmation  = "UnsubscribeConfirmation"
+)
+
+// MaxMessageBytes is the limit on body plus attributes.
+const MaxMessageBytes = 262144
+
+// maxAttributes caps message attributes per message. AWS documents no cap
+// (only the size limit); Sealpost refuses more than this many.
+const maxAttributes = 100
+
+// MessageAttribute is one published message attribute. Binary values hold
+// the raw bytes.
+type MessageAttribute struct {
+	DataType    string
+	StringValue string
+	BinaryValue []byte
+}
+
+// Meta is a message's unencrypted metadata, stored beside the (possibly
+// sealed) body. Its JSON encoding is the stored format.
+type Meta struct {
+	Type            string              `json:"t"`
+	Subject         string              `json:"s,omitempty"`
+	Attributes      map[string]MetaAttr `json:"a,omitempty"`
+	Structure       string              `json:"st,omitempty"` // "json"
+	GroupID         string              `json:"g,omitempty"`
+	DedupID         string              `json:"d,omitempty"`
+	Sequence        string              `json:"q,omitempty"`
+	Token           string              `json:"tk,omitempty"` // confirmations
+	SubscriptionARN string              `json:"u,omitempty"`  // confirmations
+}
+
+// MetaAttr is a stored attribute: Value is the string value, or base64 for
+// Binary types.
+type MetaAttr struct {
+	Type  string `json:"T"`
+	Value string `json:"V"`
+}
+
+// Encode returns the stored form.
+func (m Meta) Encode() []byte {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err) // plain struct
+	}
+	return b
+}
+
+// DecodeMeta parses the stored form.
+func DecodeMeta(b []byte) (Meta, error) {
+	var m Meta
+	err := json.Unmarshal(b, &m)
+	return m, err
+}
+
+// PublishInput is one message to publish.
+type PublishInput struct {
+	TopicARN               string
+	Message                string
+	Subject                string
+	MessageStructure       string
+	MessageAttributes      map[string]MessageAttribute
+	MessageGroupID         string
+	MessageDeduplicationID string
+	// subjectSet distinguishes an empty Subject from none.
+	SubjectSet bool
+}
+
+// PublishOutput is the result of one publish.
+type PublishOutput struct {
+	MessageID      string
+	SequenceNumber string
+}
+
+var attrNameRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,256}$`)
+var idRE = regexp.MustCompile("^[A-Za-z0-9!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~]{1,128}$")
+
+func validateAttributes(attrs map[string]MessageAttribute) (map[string]MetaAttr, int, error) {
+	if len(attrs) > maxAttributes {
+		return nil, 0, errf(ErrInvalidParameterValue, "Number of message attributes [%d] exceeds the allowed maximum [%d].", len(attrs), maxAttributes)
+	}
+	size := 0
+	out := make(map[string]MetaAttr, len(attrs))
+	for name, a := range attrs {
+		if !attrNameRE.MatchString(name) || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
+			return nil, 0, errf(ErrInvalidParameterValue, "The message attribute name '%s' is invalid. Message attribute names can contain only letters, digits, '_', '-' and '.', at most 256 characters, and must not start or end with '.' or contain '..'.", printable(name))
+		}
+		lower := strings.ToLower(name)
+		if strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") {
+			return nil, 0, errf(ErrInvalidParameterValue, "The message attribute name '%s' is reserved: names must not start with AWS. or Amazon.", name)
+		}
+		dt := a.DataType
+		if dt == "" {
+			return nil, 0, errf(ErrInvalidParameterValue, "The message attribute '%s' must contain non-empty message attribute type.", name)
+		}
+		if len(dt) > 256 || !utf8.ValidString(dt) {
+			return nil, 0, errf(ErrInvalidParameterValue, "The message attribute '%s' has an invalid message attribute type.", name)
+		}
+		base := dt
+		if i := strings.IndexByte(dt, '.'); i >= 0 && dt != "String.Array" {
+			base = dt[:i]
+		}
+		switch base {
+		case "String", "String.Array", "Number":
+			if a.StringValue == "" {
+				return nil, 0, errf(ErrInvalidParameterValue, "The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", name, dt)
+			}
+			if !utf8.ValidString(a.StringValue) {
+				return nil, 0, errf(ErrInvalidParameterValue, "The message attribute '%s' contains invalid UTF-8.", name)
+			}
+			if base == "Number" {
+				if err := checkNumber(a.StringValue); err != nil {
+					return nil, 0, errf(ErrInvalidParameterValue, "The message attribute '%s' with type 'Number' has an invalid value %q: %s.", name, a.StringValue, err.Error())
+				}
+			}
+			if base == "String.Array" {
+				var arr []any
+				if err := json.Unmarshal([]byte(a.StringValue), &arr); err != nil {
+					return nil, 0, errf(ErrInvalidParameterValue, "The message attribute '%s' with type 'String.Array' must be a JSON array.", name)
+				}
+				for _, v := range arr {
+					switch v.(type) {
+					case string, float64, bool, nil:
+					default:
+						return nil, 0, errf(ErrInvalidParameterValue, "The message attribute '%s' with type 'String.Array' may hold only strings, numbers, true, false and null.", name)
+					}
+				}
+			}
+			out[name] = MetaAttr{Type: dt, Value: a.StringValue}
+			size += len(name) + len(dt) + len(a.StringValue)
+		case "Binary":
+			if len(a.BinaryValue) == 0 {
+				return nil, 0, errf(ErrInvalidParameterValue, "The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", name, dt)
+			}
+			out[name] = MetaAttr{Type: dt, Value: base64.StdEncoding.EncodeToString(a.BinaryValue)}
+			size += len(name) + len(dt) + len(a.BinaryValue)
+		default:
+			return nil, 0, errf(ErrInvalidParameterValue, "The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", name)
+		}
+	}
+	return out, size, nil
+}
+
+func printable(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "..."
+	}
+	return strings.ToValidUTF8(s, "?")
+}
+
+func checkNumber(v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Errorf("not a number")
+	}
+	if f < -1e9 || f > 1e9 {
+		return fmt.Errorf("out of range -1000000000 to 1000000000")
+	}
+	if i := strings.IndexByte(v, '.'); i >= 0 && !strings.ContainsAny(v, "eE") && len(v)-i-1 > 5 {
+		return fmt.Errorf("more than 5 decimal places")
+	}
+	return nil
+}
+
+func validateSubject(s string) error {
+	if s == "" {
+		return invalid("Subject")
+	}
+	if utf8.RuneCountInString(s) >= 100 || !utf8.ValidString(s) {
+		return invalid("Subject")
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return invalid("Subject")
+		}
+	}
+	return nil
+}
+
+// validateStructure checks MessageStructure=json bodies.
+func validateStructure(msg string) error {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(msg), &m); err != nil {
+		return invalid("Message Structure - JSON message body failed to parse")
+	}
+	d, ok := m["default"].(string)
+	if !ok || d == "" {
+		return invalid("Message Structure - No default entry in JSON message body")
+	}
+	return nil
+}
+
+// fifoState remembers deduplication ids for 5 minutes per topic.
+type fifoState struct {
+	mu   sync.Mutex
+	seen map[string]fifoSeen
+	seq  uint64
+}
+
+type fifoSeen struct {
+	id  string
+	seq string
+	at  time.Time
+}
+
+const dedupWindow = 5 * time.Minute
+
+// prepared is a validated message ready to store.
+type prepared struct {
+	out  PublishOutput
+	pub  store.Publication
+	dup  bool
+	meta Meta
+}
+
+func (s *Service) prepare(ctx context.Context, c Caller, ts *topicState, in PublishInput) (prepared, error) {
+	t := ts.topic
+	if in.Message == "" {
+		return prepared{}, invalid("Empty message")
+	}
+	if !utf8.ValidString(in.Message) {
+		return prepared{}, invalid("Message Reason: Message must be valid UTF-8")
+	}
+	if in.SubjectSet || in.Subject != "" {
+		if err := validateSubject(in.Subject); err != nil {
+			return prepared{}, err
+		}
+	}
+	attrs, attrSize, err := validateAttributes(in.MessageAttributes)
+	if err != nil {
+		return prepared{}, err
+	}
+	if len(in.Message)+attrSize > MaxMessageBytes {
+		return prepared{}, invalid("Message too long")
+	}
+	switch in.MessageStructure {
+	case "":
+	case "json":
+		if err := validateStructure(in.Message); err != nil {
+			return prepared{}, err
+		}
+	default:
+		return prepared{}, invalid("MessageStructure")
+	}
+	fifo := t.Attributes["FifoTopic"] == "true"
+	if in.MessageGroupID != "" && !idRE.MatchString(in.MessageGroupID) {
+		return prepared{}, invalid("MessageGroupId Reason: MessageGroupId can be up to 128 alphanumeric or punctuation characters")
+	}
+	if in.MessageDeduplicationID != "" && !idRE.MatchString(in.MessageDeduplicationID) {
+		return prepared{}, invalid("MessageDeduplicationId Reason: MessageDeduplicationId can be up to 128 alphanumeric or punctuation characters")
+	}
+	now := s.now()
+	meta := Meta{Type: TypeNotification, Attributes: attrs, Structure: in.MessageStructure, GroupID: in.MessageGroupID}
+	if in.SubjectSet || in.Subject != "" {
+		meta.Subject = in.Subject
+	}
+	p := prepared{out: PublishOutput{MessageID: newUUID()}}
+	if fifo {
+		if in.MessageGroupID == "" {
+			return prepared{}, invalid("The MessageGroupId parameter is required for FIFO topics")
+		}
+		dedup := in.MessageDeduplicationID
+		if dedup == "" {
+			if t.Attributes["ContentBasedDeduplication"] != "true" {
+				return prepared{}, invalid("The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+			}
+			sum := sha256.Sum256([]byte(in.Message))
+			dedup = hex.EncodeToString(sum[:])
+		}
+		meta.DedupID = dedup
+		scope := ""
+		if t.Attributes["FifoThroughputScope"] == "MessageGroup" {
+			scope = in.MessageGroupID
+		}
+		key := t.ARN + "\x00" + scope + "\x00" + dedup
+		s.fifo.mu.Lock()
+		if seen, ok := s.fifo.seen[key]; ok && now.Sub(seen.at) < dedupWindow {
+			s.fifo.mu.Unlock()
+			p.out = PublishOutput{MessageID: seen.id, SequenceNumber: seen.seq}
+			p.dup = true
+			return p, nil
+		}
+		s.fifo.seq++
+		seq := fmt.Sprintf("%020d", uint64(now.UnixNano())/1000*1000+s.fifo.seq%1000)
+		s.fifo.seen[key] = fifoSeen{id: p.out.MessageID, seq: seq, at: now}
+		if len(s.fifo.seen) > 100000 {
+			for k, v := range s.fifo.seen {
+				if now.Sub(v.at) >= dedupWindow {
+					delete(s.fifo.seen, k)
+				}
+			}
+		}
+		s.fifo.mu.Unlock()
+		meta.Sequence = seq
+		p.out.SequenceNumber = seq
+	} else if in.MessageDeduplicationID != "" {
+		return prepared{}, invalid("MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type")
+	}
+	p.meta = meta
+	p.pub.Message = store.Message{ID: p.out.MessageID, TopicARN: t.ARN, CreatedAt: now, Meta: meta.Encode(), Body: []byte(in.Message)}
+	var filterAttrs map[string]filterpolicy.Attribute
+	for _, ss := range ts.subs {
+		if ss.sub.Pending {
+			continue
+		}
+		if ss.filter != nil {
+			if filterAttrs == nil {
+				filterAttrs = make(map[string]filterpolicy.Attribute, len(attrs))
+				for k, v := range attrs {
+					filterAttrs[k] = filterpolicy.Attribute{Type: v.Type, Value: v.Value}
+				}
+			}
+			if !ss.filter.Match(filterAttrs, []byte(in.Message)) {
+				continue
+			}
+		}
+		p.pub.Deliveries = append(p.pub.Deliveries, store.Delivery{SubscriptionARN: ss.sub.ARN, MessageID: p.out.MessageID, NextAttemptAt: now})
+	}
+	return p, nil
+}
+
+// Publish validates, fans out and durably stores one message.
+func (s *Service) Publish(ctx context.Context, c Caller, in PublishInput) (PublishOutput, error) {
+	if err := checkTopicARN("TopicArn", in.TopicARN); err != nil {
+		return PublishOutput{}, err
+	}
+	ts, err := s.topicState(ctx, in.TopicARN)
+	if err != nil {
+		return PublishOutput{}, err
+	}
+	p, err := s.prepare(ctx, c, ts, in)
+	if err != nil {
+		return PublishOutput{}, err
+	}
+	if p.dup {
+		return p.out, nil
+	}
+	if err := s.st.Publish(ctx, []store.Publication{p.pub}); err != nil {
+		return PublishOutput{}, err
+	}
+	return p.out, nil
+}
+
+// BatchEntry is one PublishBatch entry.
+type BatchEntry struct {
+	ID string
+	PublishInput
+}
+
+// BatchResult is one entry's outcome: Err nil means success.
+type BatchResult struct {
+	ID  string
+	Out PublishOutput
+	Err error
+}
+
+var batchIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+
+// PublishBatch publishes up to 10 messages with one durable write.
+func (s *Service) PublishBatch(ctx context.Context, c Caller, topicARN string, entries []BatchEntry) ([]BatchResult, error) {
+	if err := checkTopicARN("TopicArn", topicARN); err != nil {
+		return nil, err
+	}
+	if len(entries) == 0 {
+		return nil, errf(ErrEmptyBatchRequest, "The batch request doesn't contain any entries")
+	}
+	if len(entries) > 10 {
+		return nil, errf(ErrTooManyEntriesInBatch, "The batch request contains more entries than permissible")
+	}
+	ids := map[string]bool{}
+	total := 0
+	for _, e := range entries {
+		if !batchIDRE.MatchString(e.ID) {
+			return nil, errf(ErrInvalidBatchEntryID, "The Id of a batch entry in a batch request doesn't abide by the specification")
+		}
+		if ids[e.ID] {
+			return nil, errf(ErrBatchEntryIdsNotDistinct, "Two or more batch entries in the request have the same Id")
+		}
+		ids[e.ID] = true
+		total += len(e.Message)
+		for k, a := range e.MessageAttributes {
+			total += len(k) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
+		}
+	}
+	if total > MaxMessageBytes {
+		return nil, errf(ErrBatchRequestTooLong, "The length of all the messages put together is more than the limit")
+	}
+	ts, err := s.topicState(ctx, topicARN)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]BatchResult, len(entries))
+	var pubs []store.Publication
+	for i, e := range entries {
+		e.TopicARN = topicARN
+		results[i].ID = e.ID
+		p, err := s.prepare(ctx, c, ts, e.PublishInput)
+		if err != nil {
+			results[i].Err = err
+			continue
+		}
+		results[i].Out = p.out
+		if !p.dup {
+			pubs = append(pubs, p.pub)
+		}
+	}
+	if len(pubs) > 0 {
+		if err := s.st.Publish(ctx, pubs); err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
+}

@@ -1,0 +1,209 @@
+// Package sns is the SNS domain: topics, subscriptions, attributes, publish
+// and fan-out. It knows nothing of HTTP or wire formats (see snsapi) and
+// persists through store.Store.
+//
+// Errors: every error a caller should show to a client is an *Error whose
+// Kind is one of the Err* sentinels below (test with errors.Is); anything
+// else is an internal failure.
+//
+// Concurrency: a Service is safe for concurrent use. Topic and subscription
+// records are cached per topic for at most Options.CacheTTL; writes through
+// this Service invalidate the cache at once, writes through another node
+// become visible within CacheTTL.
+//
+// Durability: Publish and PublishBatch return only after the message and its
+// deliveries are durable in the store.
+package sns
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sealpost/sealpost/internal/filterpolicy"
+	"github.com/sealpost/sealpost/internal/store"
+)
+
+// Error kinds. The API layer maps each to a wire code and HTTP status.
+var (
+	ErrInvalidParameter          = errors.New("InvalidParameter")
+	ErrInvalidParameterValue     = errors.New("InvalidParameterValue")
+	ErrNotFound                  = errors.New("NotFound")
+	ErrResourceNotFound          = errors.New("ResourceNotFound")
+	ErrAuthorization             = errors.New("AuthorizationError")
+	ErrInvalidSecurity           = errors.New("InvalidSecurity")
+	ErrTagLimitExceeded          = errors.New("TagLimitExceeded")
+	ErrBatchEntryIdsNotDistinct  = errors.New("BatchEntryIdsNotDistinct")
+	ErrBatchRequestTooLong       = errors.New("BatchRequestTooLong")
+	ErrEmptyBatchRequest         = errors.New("EmptyBatchRequest")
+	ErrInvalidBatchEntryID       = errors.New("InvalidBatchEntryId")
+	ErrTooManyEntriesInBatch     = errors.New("TooManyEntriesInBatchRequest")
+	ErrFilterPolicyLimitExceeded = errors.New("FilterPolicyLimitExceeded")
+	ErrInternal                  = errors.New("InternalError")
+)
+
+// Error is a client-visible error.
+type Error struct {
+	Kind    error
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+func (e *Error) Unwrap() error { return e.Kind }
+
+func errf(kind error, format string, args ...any) error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+func invalid(format string, args ...any) error {
+	return errf(ErrInvalidParameter, "Invalid parameter: "+format, args...)
+}
+
+// Caller is who makes a request and how.
+type Caller struct {
+	Account   string
+	Region    string
+	Principal string // ARN
+	Signed    bool   // the request carried a SigV4 signature
+	Secure    bool   // the request came over TLS
+}
+
+// Options configure a Service.
+type Options struct {
+	// PublicURL is the base URL of this server as subscribers reach it.
+	PublicURL string
+	// CacheTTL bounds how long topic and subscription records are cached.
+	CacheTTL time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// ConfirmationTTL is how long a subscription token is valid (AWS: 2 days).
+	ConfirmationTTL time.Duration
+}
+
+// Service implements the SNS domain.
+type Service struct {
+	st   store.Store
+	opts Options
+
+	mu    sync.Mutex
+	cache map[string]*topicState
+
+	fifo fifoState
+}
+
+// New returns a Service over st.
+func New(st store.Store, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.CacheTTL == 0 {
+		opts.CacheTTL = time.Second
+	}
+	if opts.ConfirmationTTL == 0 {
+		opts.ConfirmationTTL = 48 * time.Hour
+	}
+	return &Service{st: st, opts: opts, cache: map[string]*topicState{}, fifo: fifoState{seen: map[string]fifoSeen{}}}
+}
+
+// Store returns the underlying store (for the delivery engine).
+func (s *Service) Store() store.Store { return s.st }
+
+// PublicURL is the base URL given to subscribers.
+func (s *Service) PublicURL() string { return s.opts.PublicURL }
+
+func (s *Service) now() time.Time { return s.opts.Now().UTC() }
+
+// topicState is a cached topic with its subscriptions and compiled filters.
+type topicState struct {
+	topic    store.Topic
+	subs     []subState
+	loadedAt time.Time
+}
+
+type subState struct {
+	sub    store.Subscription
+	filter *filterpolicy.Policy
+}
+
+func (s *Service) invalidate(topicARN string) {
+	s.mu.Lock()
+	delete(s.cache, topicARN)
+	s.mu.Unlock()
+}
+
+// topicState returns the cached state of a topic, loading it if stale.
+func (s *Service) topicState(ctx context.Context, arn string) (*topicState, error) {
+	now := time.Now()
+	s.mu.Lock()
+	ts := s.cache[arn]
+	s.mu.Unlock()
+	if ts != nil && now.Sub(ts.loadedAt) < s.opts.CacheTTL {
+		return ts, nil
+	}
+	t, err := s.st.GetTopic(ctx, arn)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errf(ErrNotFound, "Topic does not exist")
+	}
+	if err != nil {
+		return nil, err
+	}
+	subs, err := s.st.TopicSubscriptions(ctx, arn)
+	if err != nil {
+		return nil, err
+	}
+	ts = &topicState{topic: t, loadedAt: now}
+	for _, sub := range subs {
+		ss := subState{sub: sub}
+		if fp := sub.Attributes["FilterPolicy"]; fp != "" {
+			scope, _ := filterpolicy.ParseScope(sub.Attributes["FilterPolicyScope"])
+			ss.filter, _ = filterpolicy.Parse(fp, scope) // validated when set
+		}
+		ts.subs = append(ts.subs, ss)
+	}
+	s.mu.Lock()
+	s.cache[arn] = ts
+	s.mu.Unlock()
+	return ts, nil
+}
+
+func newUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
+
+// NewRequestID returns a fresh request id.
+func NewRequestID() string { return newUUID() }
+
+func newToken() string {
+	b := make([]byte, 64)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func storeErr(err error, kind error, msg string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return errf(kind, "%s", msg)
+	}
+	return err
+}

@@ -1,0 +1,592 @@
+package sns
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sealpost/sealpost/internal/arn"
+	"github.com/sealpost/sealpost/internal/deliverypolicy"
+	"github.com/sealpost/sealpost/internal/store"
+)
+
+// Tag is a topic tag.
+type Tag struct{ Key, Value string }
+
+const maxTags = 50
+
+var topicNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// settable topic attributes and whether SetTopicAttributes may change them.
+var topicAttrs = map[string]bool{
+	"Policy":                    true,
+	"DisplayName":               true,
+	"DeliveryPolicy":            true,
+	"KmsMasterKeyId":            true,
+	"SignatureVersion":          true,
+	"TracingConfig":             true,
+	"FifoTopic":                 false, // CreateTopic only
+	"ContentBasedDeduplication": true,
+	"FifoThroughputScope":       true,
+	"ArchivePolicy":             true,
+	"DataProtectionPolicy":      true,
+}
+
+var feedbackAttrRE = regexp.MustCompile(`^(HTTP|Firehose|Lambda|Application|SQS)(SuccessFeedbackRoleArn|SuccessFeedbackSampleRate|FailureFeedbackRoleArn)$`)
+
+func isTopicAttr(name string) bool {
+	_, ok := topicAttrs[name]
+	return ok || feedbackAttrRE.MatchString(name)
+}
+
+// validateTopicAttr checks one attribute value; fifo tells the topic type.
+func validateTopicAttr(name, value string, fifo bool) error {
+	bad := func(reason string) error {
+		return invalid("Attributes Reason: %s: %s", name, reason)
+	}
+	switch name {
+	case "Policy":
+		if value == "" {
+			return nil
+		}
+		var doc struct {
+			Statement json.RawMessage
+		}
+		if err := json.Unmarshal([]byte(value), &doc); err != nil {
+			return errf(ErrInvalidParameter, "Invalid parameter: Policy Error: null")
+		}
+		if len(doc.Statement) == 0 {
+			return errf(ErrInvalidParameter, "Invalid parameter: Policy Error: Statement is required")
+		}
+	case "DisplayName":
+		if utf8.RuneCountInString(value) > 100 || !utf8.ValidString(value) {
+			return bad("DisplayName must be at most 100 characters of UTF-8")
+		}
+	case "DeliveryPolicy":
+		if value == "" {
+			return nil
+		}
+		if _, err := deliverypolicy.ParseTopic(value); err != nil {
+			return invalid("DeliveryPolicy: %s", err.Error())
+		}
+	case "KmsMasterKeyId":
+		if len(value) > 2048 {
+			return bad("KmsMasterKeyId is longer than 2048 characters")
+		}
+	case "SignatureVersion":
+		if value != "1" && value != "2" {
+			return invalid("SignatureVersion")
+		}
+	case "TracingConfig":
+		if value != "PassThrough" && value != "Active" {
+			return invalid("TracingConfig")
+		}
+	case "FifoTopic":
+		if value != "true" && value != "false" {
+			return invalid("FifoTopic")
+		}
+	case "ContentBasedDeduplication":
+		if value != "true" && value != "false" {
+			return invalid("ContentBasedDeduplication")
+		}
+		if !fifo {
+			return invalid("ContentBasedDeduplication Reason: Content-based deduplication can only be set for FIFO topics")
+		}
+	case "FifoThroughputScope":
+		if value != "Topic" && value != "MessageGroup" {
+			return invalid("FifoThroughputScope")
+		}
+		if !fifo {
+			return invalid("FifoThroughputScope Reason: FifoThroughputScope can only be set for FIFO topics")
+		}
+	case "ArchivePolicy":
+		if !fifo {
+			return invalid("ArchivePolicy Reason: ArchivePolicy can only be set for FIFO topics")
+		}
+		if value != "" && !json.Valid([]byte(value)) {
+			return invalid("ArchivePolicy")
+		}
+	case "DataProtectionPolicy":
+		if len(value) > 30720 || (value != "" && !json.Valid([]byte(value))) {
+			return invalid("DataProtectionPolicy")
+		}
+	default:
+		if strings.HasSuffix(name, "SampleRate") {
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 0 || n > 100 {
+				return bad("sample rate must be an integer from 0 to 100")
+			}
+		} else if value != "" {
+			if a, err := arn.Parse(value); err != nil || a.Service != "iam" {
+				return bad("must be an IAM role ARN")
+			}
+		}
+	}
+	return nil
+}
+
+// CreateTopic creates a topic or returns the existing one with that name.
+func (s *Service) CreateTopic(ctx context.Context, c Caller, name string, attrs map[string]string, tags []Tag, dataProtectionPolicy string) (string, error) {
+	if name == "" {
+		return "", invalid("Name")
+	}
+	fifo := attrs["FifoTopic"] == "true"
+	base := name
+	if fifo {
+		if !strings.HasSuffix(name, ".fifo") {
+			return "", invalid("Topic Name Reason: Fifo Topic names must end with .fifo and must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long.")
+		}
+		base = strings.TrimSuffix(name, ".fifo")
+	}
+	if !topicNameRE.MatchString(base) || len(name) > 256 {
+		return "", invalid("Topic Name")
+	}
+	for k, v := range attrs {
+		if !isTopicAttr(k) {
+			return "", invalid("Attributes Reason: Unknown attribute %s", k)
+		}
+		if err := validateTopicAttr(k, v, fifo); err != nil {
+			return "", err
+		}
+	}
+	if dataProtectionPolicy != "" {
+		if err := validateTopicAttr("DataProtectionPolicy", dataProtectionPolicy, fifo); err != nil {
+			return "", err
+		}
+	}
+	tagMap, err := validateTags(tags)
+	if err != nil {
+		return "", err
+	}
+	if len(tagMap) > maxTags {
+		return "", errf(ErrTagLimitExceeded, "Could not complete request: tag quota of per resource exceeded")
+	}
+	t := store.Topic{
+		ARN:        arn.SNSTopic(c.Region, c.Account, name),
+		Account:    c.Account,
+		Region:     c.Region,
+		Name:       name,
+		Attributes: map[string]string{},
+		Tags:       tagMap,
+		CreatedAt:  s.now(),
+	}
+	for k, v := range attrs {
+		if v != "" || k == "DisplayName" {
+			t.Attributes[k] = v
+		}
+	}
+	if !fifo {
+		delete(t.Attributes, "FifoTopic")
+	}
+	if dataProtectionPolicy != "" {
+		t.Attributes["DataProtectionPolicy"] = dataProtectionPolicy
+	}
+	existing, err := s.st.CreateTopic(ctx, t)
+	if errors.Is(err, store.ErrExists) {
+		for k, v := range attrs {
+			if k == "FifoTopic" && v == "false" {
+				v = ""
+			}
+			if existing.Attributes[k] != v {
+				return "", invalid("Attributes Reason: Topic already exists with different attributes")
+			}
+		}
+		return existing.ARN, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return t.ARN, nil
+}
+
+func validateTags(tags []Tag) (map[string]string, error) {
+	m := map[string]string{}
+	for _, tg := range tags {
+		if tg.Key == "" || utf8.RuneCountInString(tg.Key) > 128 {
+			return nil, invalid("Tags Reason: Tag keys must be between 1 and 128 characters in length")
+		}
+		if utf8.RuneCountInString(tg.Value) > 256 {
+			return nil, invalid("Tags Reason: Tag values must be between 0 and 256 characters in length")
+		}
+		if strings.HasPrefix(strings.ToLower(tg.Key), "aws:") {
+			return nil, invalid("Tags Reason: Tag keys must not start with aws:")
+		}
+		m[tg.Key] = tg.Value
+	}
+	return m, nil
+}
+
+// topicARN checks the shape of a TopicArn parameter.
+func checkTopicARN(param, s string) error {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "sns" || strings.Contains(a.Resource, ":") {
+		return invalid("%s", param)
+	}
+	return nil
+}
+
+// DeleteTopic deletes a topic and its subscriptions. Deleting a missing topic
+// succeeds (AWS is idempotent here).
+func (s *Service) DeleteTopic(ctx context.Context, c Caller, topicARN string) error {
+	if err := checkTopicARN("TopicArn", topicARN); err != nil {
+		return err
+	}
+	_, err := s.st.DeleteTopic(ctx, topicARN)
+	s.invalidate(topicARN)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// ListTopics lists the caller's topics, 100 a page.
+func (s *Service) ListTopics(ctx context.Context, c Caller, next string) ([]string, string, error) {
+	after, err := decodeCursor(next)
+	if err != nil {
+		return nil, "", err
+	}
+	ts, cursor, err := s.st.ListTopics(ctx, c.Account, c.Region, store.Page{After: after, Limit: 100})
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.ARN
+	}
+	return out, encodeCursor(cursor), nil
+}
+
+func (s *Service) getTopic(ctx context.Context, topicARN string) (store.Topic, error) {
+	if err := checkTopicARN("TopicArn", topicARN); err != nil {
+		return store.Topic{}, err
+	}
+	t, err := s.st.GetTopic(ctx, topicARN)
+	if err != nil {
+		return store.Topic{}, storeErr(err, ErrNotFound, "Topic does not exist")
+	}
+	return t, nil
+}
+
+// DefaultPolicy is the policy AWS gives a topic without one.
+func DefaultPolicy(t store.Topic) string {
+	p := map[string]any{
+		"Version": "2008-10-17",
+		"Id":      "__default_policy_ID",
+		"Statement": []any{map[string]any{
+			"Sid":       "__default_statement_ID",
+			"Effect":    "Allow",
+			"Principal": map[string]any{"AWS": "*"},
+			"Action": []string{"SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
+				"SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic", "SNS:Publish"},
+			"Resource":  t.ARN,
+			"Condition": map[string]any{"StringEquals": map[string]any{"AWS:SourceOwner": t.Account}},
+		}},
+	}
+	b, _ := json.Marshal(p)
+	return string(b)
+}
+
+// GetTopicAttributes returns stored and computed attributes.
+func (s *Service) GetTopicAttributes(ctx context.Context, c Caller, topicARN string) (map[string]string, error) {
+	t, err := s.getTopic(ctx, topicARN)
+	if err != nil {
+		return nil, err
+	}
+	subs, err := s.st.TopicSubscriptions(ctx, topicARN)
+	if err != nil {
+		return nil, err
+	}
+	confirmed, pending := 0, 0
+	for _, sub := range subs {
+		if sub.Pending {
+			pending++
+		} else {
+			confirmed++
+		}
+	}
+	out := map[string]string{}
+	for k, v := range t.Attributes {
+		if k == "DataProtectionPolicy" {
+			continue
+		}
+		out[k] = v
+	}
+	fifo := t.Attributes["FifoTopic"] == "true"
+	out["TopicArn"] = t.ARN
+	out["Owner"] = t.Account
+	if out["Policy"] == "" {
+		out["Policy"] = DefaultPolicy(t)
+	}
+	if _, ok := out["DisplayName"]; !ok {
+		out["DisplayName"] = ""
+	}
+	out["SubscriptionsConfirmed"] = strconv.Itoa(confirmed)
+	out["SubscriptionsPending"] = strconv.Itoa(pending)
+	out["SubscriptionsDeleted"] = "0"
+	var tp *deliverypolicy.TopicPolicy
+	if dp := t.Attributes["DeliveryPolicy"]; dp != "" {
+		if p, err := deliverypolicy.ParseTopic(dp); err == nil {
+			tp = &p
+		}
+	}
+	out["EffectiveDeliveryPolicy"] = deliverypolicy.EffectiveTopicJSON(tp)
+	if fifo {
+		out["FifoTopic"] = "true"
+		if out["ContentBasedDeduplication"] == "" {
+			out["ContentBasedDeduplication"] = "false"
+		}
+		if out["FifoThroughputScope"] == "" {
+			out["FifoThroughputScope"] = "Topic"
+		}
+	} else if out["TracingConfig"] == "" {
+		out["TracingConfig"] = "PassThrough"
+	}
+	return out, nil
+}
+
+// SetTopicAttributes sets one attribute.
+func (s *Service) SetTopicAttributes(ctx context.Context, c Caller, topicARN, name, value string) error {
+	if err := checkTopicARN("TopicArn", topicARN); err != nil {
+		return err
+	}
+	if name == "" {
+		return invalid("AttributeName")
+	}
+	settable, known := topicAttrs[name]
+	if !known && !feedbackAttrRE.MatchString(name) {
+		return invalid("AttributeName")
+	}
+	if known && !settable {
+		return invalid("AttributeName Reason: %s can only be set when the topic is created", name)
+	}
+	_, err := s.st.UpdateTopic(ctx, topicARN, func(t *store.Topic) error {
+		if err := validateTopicAttr(name, value, t.Attributes["FifoTopic"] == "true"); err != nil {
+			return err
+		}
+		if t.Attributes == nil {
+			t.Attributes = map[string]string{}
+		}
+		if value == "" && name != "DisplayName" {
+			delete(t.Attributes, name)
+		} else {
+			t.Attributes[name] = value
+		}
+		return nil
+	})
+	s.invalidate(topicARN)
+	return storeErr(err, ErrNotFound, "Topic does not exist")
+}
+
+// TagResource adds or overwrites tags.
+func (s *Service) TagResource(ctx context.Context, c Caller, resource string, tags []Tag) error {
+	if err := checkTopicARN("ResourceArn", resource); err != nil {
+		return err
+	}
+	m, err := validateTags(tags)
+	if err != nil {
+		return err
+	}
+	if len(tags) == 0 {
+		return invalid("Tags")
+	}
+	_, err = s.st.UpdateTopic(ctx, resource, func(t *store.Topic) error {
+		if t.Tags == nil {
+			t.Tags = map[string]string{}
+		}
+		for k, v := range m {
+			t.Tags[k] = v
+		}
+		if len(t.Tags) > maxTags {
+			return errf(ErrTagLimitExceeded, "Could not complete request: tag quota of per resource exceeded")
+		}
+		return nil
+	})
+	return storeErr(err, ErrResourceNotFound, "Resource does not exist")
+}
+
+// UntagResource removes tags.
+func (s *Service) UntagResource(ctx context.Context, c Caller, resource string, keys []string) error {
+	if err := checkTopicARN("ResourceArn", resource); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return invalid("TagKeys")
+	}
+	_, err := s.st.UpdateTopic(ctx, resource, func(t *store.Topic) error {
+		for _, k := range keys {
+			delete(t.Tags, k)
+		}
+		return nil
+	})
+	return storeErr(err, ErrResourceNotFound, "Resource does not exist")
+}
+
+// ListTagsForResource lists tags sorted by key.
+func (s *Service) ListTagsForResource(ctx context.Context, c Caller, resource string) ([]Tag, error) {
+	if err := checkTopicARN("ResourceArn", resource); err != nil {
+		return nil, err
+	}
+	t, err := s.st.GetTopic(ctx, resource)
+	if err != nil {
+		return nil, storeErr(err, ErrResourceNotFound, "Resource does not exist")
+	}
+	out := make([]Tag, 0, len(t.Tags))
+	for k, v := range t.Tags {
+		out = append(out, Tag{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+var labelRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+var accountRE = regexp.MustCompile(`^[0-9]{12}$`)
+
+// AddPermission adds a statement with Sid=label to the topic policy.
+func (s *Service) AddPermission(ctx context.Context, c Caller, topicARN, label string, accounts, actions []string) error {
+	if err := checkTopicARN("TopicArn", topicARN); err != nil {
+		return err
+	}
+	if !labelRE.MatchString(label) {
+		return invalid("Label")
+	}
+	if len(accounts) == 0 {
+		return invalid("AWSAccountId")
+	}
+	if len(actions) == 0 {
+		return invalid("ActionName")
+	}
+	principals := make([]string, 0, len(accounts))
+	for _, a := range accounts {
+		if !accountRE.MatchString(a) {
+			return invalid("AWSAccountId")
+		}
+		principals = append(principals, "arn:aws:iam::"+a+":root")
+	}
+	acts := make([]string, 0, len(actions))
+	for _, a := range actions {
+		if !snsActionRE.MatchString(a) {
+			return invalid("Policy statement action out of service scope!")
+		}
+		acts = append(acts, "SNS:"+a)
+	}
+	_, err := s.st.UpdateTopic(ctx, topicARN, func(t *store.Topic) error {
+		pol, err := policyDoc(*t)
+		if err != nil {
+			return err
+		}
+		stmts, _ := pol["Statement"].([]any)
+		for _, st := range stmts {
+			if m, ok := st.(map[string]any); ok && m["Sid"] == label {
+				return invalid("Statement already exists")
+			}
+		}
+		var principal any = principals
+		if len(principals) == 1 {
+			principal = principals[0]
+		}
+		var action any = acts
+		if len(acts) == 1 {
+			action = acts[0]
+		}
+		pol["Statement"] = append(stmts, map[string]any{
+			"Sid": label, "Effect": "Allow", "Principal": map[string]any{"AWS": principal},
+			"Action": action, "Resource": t.ARN,
+		})
+		b, _ := json.Marshal(pol)
+		if t.Attributes == nil {
+			t.Attributes = map[string]string{}
+		}
+		t.Attributes["Policy"] = string(b)
+		return nil
+	})
+	s.invalidate(topicARN)
+	return storeErr(err, ErrNotFound, "Topic does not exist")
+}
+
+var snsActionRE = regexp.MustCompile(`^(\*|[A-Z][A-Za-z]{2,40})$`)
+
+func policyDoc(t store.Topic) (map[string]any, error) {
+	raw := t.Attributes["Policy"]
+	if raw == "" {
+		raw = DefaultPolicy(t)
+	}
+	var pol map[string]any
+	if err := json.Unmarshal([]byte(raw), &pol); err != nil {
+		return nil, invalid("Policy")
+	}
+	return pol, nil
+}
+
+// RemovePermission removes the statement with Sid=label.
+func (s *Service) RemovePermission(ctx context.Context, c Caller, topicARN, label string) error {
+	if err := checkTopicARN("TopicArn", topicARN); err != nil {
+		return err
+	}
+	if label == "" {
+		return invalid("Label")
+	}
+	_, err := s.st.UpdateTopic(ctx, topicARN, func(t *store.Topic) error {
+		pol, err := policyDoc(*t)
+		if err != nil {
+			return err
+		}
+		stmts, _ := pol["Statement"].([]any)
+		kept := stmts[:0]
+		found := false
+		for _, st := range stmts {
+			if m, ok := st.(map[string]any); ok && m["Sid"] == label {
+				found = true
+				continue
+			}
+			kept = append(kept, st)
+		}
+		if !found {
+			return invalid("Statement with this label does not exist")
+		}
+		pol["Statement"] = kept
+		b, _ := json.Marshal(pol)
+		if t.Attributes == nil {
+			t.Attributes = map[string]string{}
+		}
+		t.Attributes["Policy"] = string(b)
+		return nil
+	})
+	s.invalidate(topicARN)
+	return storeErr(err, ErrNotFound, "Topic does not exist")
+}
+
+// GetDataProtectionPolicy returns the topic's data protection policy ("" if none).
+func (s *Service) GetDataProtectionPolicy(ctx context.Context, c Caller, resource string) (string, error) {
+	if err := checkTopicARN("ResourceArn", resource); err != nil {
+		return "", err
+	}
+	t, err := s.st.GetTopic(ctx, resource)
+	if err != nil {
+		return "", storeErr(err, ErrNotFound, "Topic does not exist")
+	}
+	return t.Attributes["DataProtectionPolicy"], nil
+}
+
+// PutDataProtectionPolicy stores a data protection policy. Sealpost keeps it
+// but does not apply it (see README).
+func (s *Service) PutDataProtectionPolicy(ctx context.Context, c Caller, resource, policy string) error {
+	if err := checkTopicARN("ResourceArn", resource); err != nil {
+		return err
+	}
+	_, err := s.st.UpdateTopic(ctx, resource, func(t *store.Topic) error {
+		if err := validateTopicAttr("DataProtectionPolicy", policy, false); err != nil {
+			return err
+		}
+		if t.Attributes == nil {
+			t.Attributes = map[string]string{}
+		}
+		t.Attributes["DataProtectionPolicy"] = policy
+		return nil
+	})
+	return storeErr(err, ErrNotFound, "Topic does not exist")
+}

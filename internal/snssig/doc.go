@@ -1,0 +1,41 @@
+// Package snssig signs Amazon SNS-compatible HTTP/S message bodies.
+//
+// # Contract
+//
+// A subscriber that follows the AWS procedure "Verifying the signatures of
+// Amazon SNS messages" must be able to verify every signature produced here:
+//
+//   - StringToSign builds the canonical string exactly as AWS defines it: for
+//     each signed field, the field name, "\n", the (unescaped) value, "\n", with
+//     the fields in byte-sort order of their names.
+//     Notification:                        Message, MessageId, Subject (only when
+//     non-empty), Timestamp, TopicArn, Type.
+//     SubscriptionConfirmation and
+//     UnsubscribeConfirmation:             Message, MessageId, SubscribeURL,
+//     Timestamp, Token, TopicArn, Type.
+//     Any other Type yields nil. MessageAttributes, UnsubscribeURL,
+//     SigningCertURL, SignatureVersion and Signature are never signed.
+//   - Sign returns base64 (standard alphabet, padded) of an RSASSA-PKCS1-v1_5
+//     signature of that string: SignatureVersion "1" (and "") uses SHA-1
+//     (SHA1withRSA), "2" uses SHA-256 (SHA256withRSA). Any other version, or an
+//     unknown message Type, is an error.
+//   - The signing key is RSA-2048. The certificate is a self-signed X.509
+//     certificate (CN DefaultCommonName) whose public key verifies the
+//     signatures; serve CertPEM at the SigningCertURL path CertName.
+//
+// # Persistence
+//
+// LoadOrCreate keeps the key (PKCS#8 PEM, mode 0600) and the certificate (PEM,
+// mode 0644) in a directory (KeyFileName, CertFileName) and reuses them on
+// restart, so previously issued SigningCertURLs stay valid. New files are
+// written to a temporary file in the same directory, fsynced, then linked into
+// place without overwriting (so concurrent first starts agree on one key) and
+// the directory is fsynced. The certificate is valid for ten years, is not a
+// CA certificate, and is re-issued for the existing key (it is public, derived
+// data) when it is missing, not yet valid, expires within 30 days, or belongs
+// to another key; re-issuing changes CertName. An unreadable key or
+// certificate file is an error, never silently replaced. An operator-supplied
+// key may be PKCS#8 or PKCS#1 PEM and must be RSA with at least 2048 bits.
+//
+// A Signer is safe for concurrent use.
+package snssig

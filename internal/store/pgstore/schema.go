@@ -1,0 +1,138 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// migrateLockKey is the pg_advisory_lock key guarding migrations ("sealpost"
+// in ASCII).
+const migrateLockKey int64 = 0x7365616c706f7374
+
+// migration is one schema version. Statements are idempotent (IF NOT EXISTS)
+// so that a database without advisory locks survives concurrent starts.
+type migration struct {
+	version int
+	stmts   []string
+}
+
+// migrations are applied in order; never edit a released one, append a new
+// version instead.
+var migrations = []migration{
+	{version: 1, stmts: []string{
+		`CREATE TABLE IF NOT EXISTS topics (
+			arn        TEXT PRIMARY KEY,
+			scope      TEXT NOT NULL,
+			account    TEXT NOT NULL,
+			region     TEXT NOT NULL,
+			name       TEXT NOT NULL,
+			attributes TEXT NOT NULL,
+			tags       TEXT NOT NULL,
+			created_at TIMESTAMPTZ NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS topics_scope ON topics (scope, arn)`,
+		`CREATE TABLE IF NOT EXISTS subscriptions (
+			arn              TEXT PRIMARY KEY,
+			topic_arn        TEXT NOT NULL,
+			scope            TEXT NOT NULL,
+			account          TEXT NOT NULL,
+			region           TEXT NOT NULL,
+			protocol         TEXT NOT NULL,
+			endpoint         TEXT NOT NULL,
+			endpoint_key     BYTEA NOT NULL,
+			attributes       TEXT NOT NULL,
+			pending          BOOLEAN NOT NULL,
+			token            TEXT NOT NULL,
+			token_expires_at TIMESTAMPTZ NOT NULL,
+			confirmation_authenticated BOOLEAN NOT NULL,
+			created_at       TIMESTAMPTZ NOT NULL,
+			CONSTRAINT subscriptions_endpoint UNIQUE (topic_arn, protocol, endpoint_key)
+		)`,
+		`CREATE INDEX IF NOT EXISTS subscriptions_topic ON subscriptions (topic_arn, arn)`,
+		`CREATE INDEX IF NOT EXISTS subscriptions_scope ON subscriptions (scope, arn)`,
+		`CREATE TABLE IF NOT EXISTS messages (
+			id                 TEXT PRIMARY KEY,
+			topic_arn          TEXT NOT NULL,
+			created_at         TIMESTAMPTZ NOT NULL,
+			meta               BYTEA NOT NULL,
+			body               BYTEA NOT NULL,
+			pending_deliveries INTEGER NOT NULL
+		)`,
+		`CREATE TABLE IF NOT EXISTS deliveries (
+			subscription_arn TEXT NOT NULL,
+			message_id       TEXT NOT NULL,
+			attempts         INTEGER NOT NULL,
+			next_attempt_at  TIMESTAMPTZ NOT NULL,
+			lease_owner      TEXT,
+			lease_until      TIMESTAMPTZ,
+			due_at           TIMESTAMPTZ NOT NULL,
+			PRIMARY KEY (subscription_arn, message_id)
+		)`,
+		`CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (due_at)`,
+	}},
+}
+
+// migrate brings the schema up to the newest version. It holds a session
+// advisory lock on one pooled connection while it works, so concurrent Opens
+// wait for each other instead of racing on DDL.
+func (s *Store) migrate(ctx context.Context) (err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	locked := false
+	defer func() {
+		if locked {
+			if _, uerr := conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", migrateLockKey); uerr != nil {
+				// Never hand a connection that may still hold the lock back
+				// to the pool.
+				conn.Conn().Close(context.Background())
+			}
+		}
+		conn.Release()
+	}()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
+		conn.Conn().Close(context.Background()) // the lock may have been granted
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	locked = true
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at TIMESTAMPTZ NOT NULL
+	)`); err != nil {
+		return err
+	}
+	rows, err := conn.Query(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return err
+	}
+	applied, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return err
+	}
+	done := map[int]bool{}
+	for _, v := range applied {
+		done[v] = true
+	}
+	for _, m := range migrations {
+		if done[m.version] {
+			continue
+		}
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			for _, q := range m.stmts {
+				if _, err := tx.Exec(ctx, q); err != nil {
+					return err
+				}
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())
+				ON CONFLICT DO NOTHING`, m.version)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %d: %w", m.version, err)
+		}
+	}
+	return nil
+}
