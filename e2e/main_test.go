@@ -125,10 +125,10 @@ func (p *proc) client(t testing.TB, endpoint string) *sns.Client {
 	}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, MaxIdleConnsPerHost: 64}}
 	return sns.NewFromConfig(aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		HTTPClient:   hc,
-		BaseEndpoint: aws.String(endpoint),
+		Region:           "us-east-1",
+		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
+		HTTPClient:       hc,
+		BaseEndpoint:     aws.String(endpoint),
 		RetryMaxAttempts: 1,
 	})
 }

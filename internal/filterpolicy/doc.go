@@ -23,9 +23,11 @@
 // noted (MatchBody copies its []byte argument once; MatchBodyString does
 // not).
 //
-// Match dispatches on the scope the policy was parsed for: the message
-// attributes for MessageAttributes, the body for MessageBody. A MessageBody
-// policy never matches a body that is not a JSON object.
+// Match (and MatchString, for a body held as a string) dispatches on the
+// scope the policy was parsed for: the message attributes for
+// MessageAttributes, the body for MessageBody. MatchAttributes and
+// MatchBody/MatchBodyString apply a policy to one side directly. A policy
+// never matches a body that is not a JSON object.
 //
 // # Supported policy language
 //

@@ -82,7 +82,9 @@ func policyError(msg string) *Error {
 
 // Texts of the errors. Where a text is AWS's own (recorded from AWS
 // responses) it is marked so; the others follow the style of the AWS rule
-// engine but have not been seen from AWS.
+// engine but have not been seen from AWS. The texts built in parse.go for
+// unknown match types, string patterns, numeric expressions, anything-but
+// objects and values that are neither object nor array are AWS's too.
 const (
 	errTooManyKeys   = "Filter policy can not have more than 5 keys"                                 // AWS
 	errTooComplex    = "Filter policy is too complex"                                                // AWS
@@ -102,8 +104,8 @@ const (
 	errTooManyElems  = "Too many elements in numeric expression"          // AWS
 	errTooManyTerms  = "Too many terms in numeric range expression"       // AWS
 	errBottomTop     = "Bottom must be less than top"                     // AWS
-	errCIDRSlash     = "Malformed CIDR, one '/' required"                 // AWS rule engine
-	errCIDRBits      = "Malformed CIDR, mask bits must be an integer"     // AWS rule engine
-	errCIDRBitsRange = "Malformed CIDR, mask bits must be between 0 and " // + 32 or 128
+	errCIDRSlash     = "Malformed CIDR, one '/' required"                 // as LocalStack words it
+	errCIDRBits      = "Malformed CIDR, mask bits must be an integer"     // as LocalStack words it
+	errCIDRBitsRange = "Malformed CIDR, mask bits must be between 0 and " // + 32 or 128; unverified
 	errNumberRange   = "Numeric values must be between -1000000000 and 1000000000 with at most 5 digits after the decimal point: "
 )

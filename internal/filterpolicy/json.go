@@ -41,16 +41,18 @@ type jnode struct {
 	num   float64
 	first int32 // first child, -1 if none
 	next  int32 // next sibling, -1 if last
-	pos   int32 // byte offset where the value starts
 }
 
 // jparser reads one document. Its node and scratch slices are reused between
 // documents.
 type jparser struct {
-	s      string
-	i      int
-	depth  int
-	nodes  []jnode
+	s     string
+	i     int
+	depth int
+	nodes []jnode
+	// used is the most nodes any parse has filled since the last reset,
+	// so that a pooled parser can drop every reference it holds.
+	used   int
 	buf    []byte
 	errMsg string
 	errPos int
@@ -59,6 +61,7 @@ type jparser struct {
 // parse reads s as a single JSON value and returns the index of the root node.
 // On failure it returns false and leaves a description in errMsg/errPos.
 func (p *jparser) parse(s string) (int32, bool) {
+	p.used = max(p.used, len(p.nodes))
 	p.s = s
 	p.i = 0
 	p.depth = 0
@@ -102,7 +105,7 @@ func (p *jparser) value(key string) int32 {
 		return p.fail("unexpected end of input")
 	}
 	idx := int32(len(p.nodes))
-	p.nodes = append(p.nodes, jnode{key: key, first: -1, next: -1, pos: int32(p.i)})
+	p.nodes = append(p.nodes, jnode{key: key, first: -1, next: -1})
 	switch c := p.s[p.i]; {
 	case c == '{':
 		p.nodes[idx].kind = jObject
@@ -400,13 +403,4 @@ func hex4(s string, at int) (rune, bool) {
 		}
 	}
 	return r, true
-}
-
-// childCount returns the number of children of node idx.
-func (p *jparser) childCount(idx int32) int {
-	n := 0
-	for c := p.nodes[idx].first; c >= 0; c = p.nodes[c].next {
-		n++
-	}
-	return n
 }

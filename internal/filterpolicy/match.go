@@ -229,10 +229,11 @@ func (p *Policy) MatchBodyString(body string) bool {
 	return ok
 }
 
-// dfsBudget bounds the work spent resolving ambiguous paths (body keys that
-// contain dots and overlap other keys). Past it, the remaining alternatives
-// are treated as not matching.
-const dfsBudget = 1 << 14
+// dfsBudget bounds the work (node visits) spent resolving ambiguous paths:
+// body keys that contain dots and overlap other keys, so that a condition
+// could descend into more than one member. Past it, the remaining
+// alternatives are treated as not matching.
+const dfsBudget = 1 << 16
 
 // matchState is the per-call scratch space, pooled so that steady-state
 // matching does not allocate.
@@ -243,7 +244,10 @@ type matchState struct {
 	counts   []int32
 	chosen   []cand
 	presence []int8
+	// budget counts the nodes visited while resolving ambiguous paths;
+	// inSearch is set while doing so.
 	budget   int
+	inSearch int
 }
 
 // condRef is a condition on its way down the body: rem is the part of its
@@ -277,9 +281,10 @@ func putState(st *matchState) {
 	if cap(st.jp.nodes) > maxPooledNodes {
 		st.jp.nodes = nil
 	} else {
-		clear(st.jp.nodes)
+		clear(st.jp.nodes[:max(st.jp.used, len(st.jp.nodes))])
 		st.jp.nodes = st.jp.nodes[:0]
 	}
+	st.jp.used = 0
 	st.jp.s = ""
 	clear(st.refs[:cap(st.refs)])
 	st.refs = st.refs[:0]
@@ -318,6 +323,7 @@ func (st *matchState) matchBody(p *Policy, body string) bool {
 		}
 	}
 	st.budget = dfsBudget
+	st.inSearch = 0
 	for ti := range p.terms {
 		if st.matchTerm(&p.terms[ti], root) {
 			return true
@@ -399,9 +405,32 @@ func (st *matchState) matchAll(refs []condRef, ni int32) bool {
 	if len(refs) == 0 {
 		return true
 	}
+	if st.inSearch > 0 {
+		st.budget--
+		if st.budget < 0 {
+			return false
+		}
+	}
 	nodes := st.jp.nodes
 	switch nodes[ni].kind {
 	case jArray:
+		allLeaves := true
+		for i := range refs {
+			if !refs[i].leaf {
+				allLeaves = false
+				break
+			}
+		}
+		if allLeaves && len(refs) > 1 {
+			// Conditions that end at this array each need some element;
+			// consistency only concerns fields of the same element.
+			for i := range refs {
+				if !st.matchAll(refs[i:i+1], ni) {
+					return false
+				}
+			}
+			return true
+		}
 		for ch := nodes[ni].first; ch >= 0; ch = nodes[ch].next {
 			if st.matchAll(refs, ch) {
 				return true
@@ -467,7 +496,9 @@ func (st *matchState) matchObject(refs []condRef, ni int32) bool {
 			for range refs {
 				st.chosen = append(st.chosen, cand{})
 			}
+			st.inSearch++
 			ok = st.search(refs, cands, 0, st.chosen[chbase:])
+			st.inSearch--
 			st.chosen = st.chosen[:chbase]
 		}
 	}
@@ -479,11 +510,10 @@ func (st *matchState) matchObject(refs []condRef, ni int32) bool {
 // search tries every way of sending each condition into one of its candidate
 // children (only needed when body keys contain dots).
 func (st *matchState) search(refs []condRef, cands []cand, i int, chosen []cand) bool {
+	if st.budget < 0 {
+		return false
+	}
 	if i == len(refs) {
-		st.budget--
-		if st.budget < 0 {
-			return false
-		}
 		// Order the choice by child, keeping it stable, then evaluate.
 		tbase := len(st.chosen)
 		st.chosen = append(st.chosen, chosen...)

@@ -1,7 +1,11 @@
 package filterpolicy
 
 import (
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 type attrs = map[string]Attribute
@@ -534,6 +538,9 @@ func TestMatchDispatch(t *testing.T) {
 }
 
 func TestNoAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
 	p := mustParse(t, exampleAccept, ScopeMessageAttributes)
 	plain := attrs{
 		"customer_interests": sAttr("rugby"),
@@ -559,4 +566,92 @@ func TestNoAllocations(t *testing.T) {
 	}); n >= 1 {
 		t.Errorf("MatchBodyString allocates %v times per call", n)
 	}
+}
+
+func TestArrayConsistency(t *testing.T) {
+	twice := `{"a": ["x"], "$or": [{"a": ["y"]}, {"b": ["z"]}]}`
+	runBodyCases(t, []bodyCase{
+		// Conditions ending at an array of values are met independently.
+		{"two values in one array", twice, `{"a": ["x", "y"]}`, true},
+		{"one value missing", twice, `{"a": ["x", "q"]}`, false},
+		// Fields of objects in an array must come from the same element.
+		{"same element", `{"r": {"k": ["1"], "v": ["2"]}}`, `{"r": [{"k": "1", "v": "2"}, {"k": "3"}]}`, true},
+		{"different elements", `{"r": {"k": ["1"], "v": ["2"]}}`, `{"r": [{"k": "1", "v": "0"}, {"k": "3", "v": "2"}]}`, false},
+		{"nested arrays", `{"r": {"k": ["1"], "s": {"v": [2]}}}`, `{"r": [[{"k": "1", "s": [{"v": 1}, {"v": 2}]}]]}`, true},
+	})
+	runAttrCases(t, []attrCase{
+		{"two values in one String.Array", twice, attrs{"a": saAttr(`["x", "y"]`)}, true},
+	})
+}
+
+func TestLongAnythingButLists(t *testing.T) {
+	strs := `{"k":[{"anything-but": [` + values(50) + `]}]}`
+	nums := `{"k":[{"anything-but": [1,2,3,4,5,6,7,8,9,10,11,12]}]}`
+	runAttrCases(t, []attrCase{
+		{"listed string", strs, attrs{"k": sAttr("value42")}, false},
+		{"unlisted string", strs, attrs{"k": sAttr("value50")}, true},
+		{"listed number", nums, attrs{"k": nAttr("12.0")}, false},
+		{"unlisted number", nums, attrs{"k": nAttr("13")}, true},
+	})
+}
+
+// Body keys that contain dots can make a policy path ambiguous; the search
+// over the alternatives is bounded.
+func TestAmbiguousPathsAreBounded(t *testing.T) {
+	keys := []string{"a", "a.a", "a.a.a", "a.a.a.a", "a.a.a.a.a"}
+	var build func(depth int) string
+	build = func(depth int) string {
+		if depth == 0 {
+			return `"v"`
+		}
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = `"` + k + `":` + build(depth-1)
+		}
+		return "{" + strings.Join(parts, ",") + "}"
+	}
+	body := build(5)
+	path := strings.Repeat("a.", 12)
+	policy := `{"` + path + `x": ["v"], "` + path + `y": ["v"]}`
+	p := mustParse(t, policy, ScopeMessageBody)
+	start := time.Now()
+	if p.MatchBodyString(body) {
+		t.Error("matched")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+	// The same shape where the paths do lead to values.
+	ok := mustParse(t, `{"a.a.a.a.a": ["v"], "a.a.a.a.a.a.a": ["v"]}`, ScopeMessageBody)
+	if !ok.MatchBodyString(body) {
+		t.Error("no match")
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	attrPolicy := mustParse(t, exampleAccept, ScopeMessageAttributes)
+	bodyPolicy := mustParse(t, `{"Records": {"s3": {"object": {"key": [{"prefix": "auto-"}]}}}, "$or": [{"a": [1]}, {"b": [{"exists": false}]}]}`, ScopeMessageBody)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				if !attrPolicy.MatchAttributes(exampleAttrs) {
+					t.Error("attributes: no match")
+					return
+				}
+				body := `{"Records": [{"s3": {"object": {"key": "auto-` + strconv.Itoa(i) + `"}}}]}`
+				if !bodyPolicy.MatchBodyString(body) {
+					t.Error("body: no match")
+					return
+				}
+				if bodyPolicy.MatchBodyString(`{"Records": [{"s3": {"object": {"key": "home"}}}]}`) {
+					t.Error("body: unexpected match")
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

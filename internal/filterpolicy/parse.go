@@ -629,6 +629,18 @@ func (c *compiler) anythingBut(idx int32) (anythingBut, error) {
 		if len(ab.strs) > 0 && len(ab.nums) > 0 {
 			return ab, policyError(errButListMixed)
 		}
+		if len(ab.strs) > 8 {
+			ab.strSet = make(map[string]struct{}, len(ab.strs))
+			for _, s := range ab.strs {
+				ab.strSet[s] = struct{}{}
+			}
+		}
+		if len(ab.nums) > 8 {
+			ab.numSet = make(map[float64]struct{}, len(ab.nums))
+			for _, n := range ab.nums {
+				ab.numSet[n] = struct{}{}
+			}
+		}
 	case jObject:
 		if n.first < 0 {
 			return ab, policyError(errEmptyObject)

@@ -267,7 +267,7 @@ func TestDecimalPlaces(t *testing.T) {
 	for lit, want := range map[string]int{
 		"0": 0, "1": 0, "-1": 0, "1.5": 1, "2.50": 1, "3.015e2": 1, "3.015E+2": 1,
 		"1e-6": 6, "100e-2": 0, "123e-2": 2, "0.00001": 5, "-0.000010": 5, "0e-10": 0,
-		"1.25e1": 1, "5e3": 0, "1e-99999999999999999999": 1 << 31 - 1,
+		"1.25e1": 1, "5e3": 0, "1e-99999999999999999999": 1<<31 - 1,
 	} {
 		if got := decimalPlaces(lit); got != want {
 			t.Errorf("decimalPlaces(%s) = %d, want %d", lit, got, want)

@@ -131,7 +131,9 @@ func (w *wildcard) match(s string) bool {
 // is filled. It matches a value that is not excluded.
 type anythingBut struct {
 	strs      []string
-	nums      []float64 // quantized
+	strSet    map[string]struct{} // strs as a set when the list is long
+	nums      []float64           // quantized
+	numSet    map[float64]struct{}
 	prefixes  []string
 	suffixes  []string
 	folds     []string // equals-ignore-case
@@ -144,9 +146,15 @@ type anythingBut struct {
 func (a *anythingBut) excludes(v *scalar) bool {
 	switch v.kind {
 	case jString:
-		for _, s := range a.strs {
-			if v.s == s {
+		if a.strSet != nil {
+			if _, ok := a.strSet[v.s]; ok {
 				return true
+			}
+		} else {
+			for _, s := range a.strs {
+				if v.s == s {
+					return true
+				}
 			}
 		}
 		for _, p := range a.prefixes {
@@ -170,11 +178,16 @@ func (a *anythingBut) excludes(v *scalar) bool {
 			}
 		}
 	case jNumber:
-		if v.numOK {
-			for _, n := range a.nums {
-				if v.q == n {
-					return true
-				}
+		if !v.numOK {
+			return false
+		}
+		if a.numSet != nil {
+			_, ok := a.numSet[v.q]
+			return ok
+		}
+		for _, n := range a.nums {
+			if v.q == n {
+				return true
 			}
 		}
 	}

@@ -295,7 +295,8 @@ func startServer() (*server, error) {
 	data := filepath.Join(dir, "data")
 
 	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres",
-		"--auth=trust", "-E", "UTF8", "--locale=C")
+		"--auth=trust", "-E", "UTF8", "--locale=C",
+		"--no-sync") // only initdb skips fsync; the server runs with fsync=on
 	initdb.Dir = dir
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	if out, err := initdb.CombinedOutput(); err != nil {

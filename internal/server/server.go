@@ -18,10 +18,12 @@ import (
 	"time"
 
 	"github.com/sealpost/sealpost/internal/config"
+	"github.com/sealpost/sealpost/internal/delivery"
 	"github.com/sealpost/sealpost/internal/identity"
 	"github.com/sealpost/sealpost/internal/sigv4"
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/snsapi"
+	"github.com/sealpost/sealpost/internal/snssig"
 	"github.com/sealpost/sealpost/internal/store"
 	"github.com/sealpost/sealpost/internal/store/pebblestore"
 )
@@ -38,6 +40,8 @@ type Server struct {
 	ids   *identity.Directory
 	sns   *sns.Service
 	api   *snsapi.API
+	sign  *snssig.Signer
+	eng   *delivery.Engine
 	tls   DevTLS
 	http  *http.Server
 	ln    net.Listener
@@ -53,17 +57,40 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg)
+	// Bind first: with port 0 the public URL depends on the port we get.
+	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ready: make(chan struct{})}
+	if cfg.PublicURL == "http://"+cfg.Listen {
+		cfg.PublicURL = "http://" + ln.Addr().String()
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ln: ln, ready: make(chan struct{})}
 	s.sns = sns.New(st, sns.Options{PublicURL: cfg.PublicURL})
 	s.api = snsapi.New(s.sns, log)
+	s.sign, err = snssig.LoadOrCreate(filepath.Join(cfg.DataDir, "signing"))
+	if err != nil {
+		st.Close()
+		ln.Close()
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	hc, err := subscriberClient(cfg.SubscriberCAs)
+	if err != nil {
+		st.Close()
+		ln.Close()
+		return nil, err
+	}
+	s.eng = delivery.New(st, s.sns, s.sign, log, delivery.Options{HTTPClient: hc})
 	if cfg.TLSCert == "" {
 		s.tls, err = EnsureDevTLS(filepath.Join(cfg.DataDir, "tls"))
 		if err != nil {
 			st.Close()
+			ln.Close()
 			return nil, fmt.Errorf("tls: %w", err)
 		}
 	} else {
@@ -87,6 +114,9 @@ func (s *Server) CAFile() string { return s.tls.CAFile }
 // Addr is the address the server listens on (after Start).
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
+// Delivery returns the delivery engine.
+func (s *Server) Delivery() *delivery.Engine { return s.eng }
+
 // SNS returns the SNS domain service.
 func (s *Server) SNS() *sns.Service { return s.sns }
 
@@ -96,11 +126,7 @@ func (s *Server) Start() error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", s.cfg.Listen)
-	if err != nil {
-		return err
-	}
-	s.ln = newSniffListener(ln, tcfg)
+	s.ln = newSniffListener(s.ln, tcfg)
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -118,15 +144,22 @@ func (s *Server) Start() error {
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
+	dctx, stopDelivery := context.WithCancel(context.Background())
+	deliveryDone := make(chan struct{})
+	go func() {
+		defer close(deliveryDone)
+		s.eng.Run(dctx)
+	}()
+	var err error
 	select {
-	case err := <-errc:
-		s.st.Close()
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		err = s.http.Shutdown(sctx)
+		cancel()
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-	defer cancel()
-	err := s.http.Shutdown(sctx)
+	stopDelivery()
+	<-deliveryDone
 	if cerr := s.st.Close(); err == nil {
 		err = cerr
 	}
@@ -144,6 +177,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/health" || r.URL.Path == "/_health" {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}` + "\n"))
+		return
+	}
+	if r.Method == http.MethodGet && r.URL.Path == "/"+s.sign.CertName() {
+		w.Header().Set("Content-Type", "application/x-pem-file")
+		w.Write(s.sign.CertPEM())
 		return
 	}
 	target := r.Header.Get("X-Amz-Target")

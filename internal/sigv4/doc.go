@@ -65,8 +65,10 @@
 //
 // Every error is an *Error whose Kind is a sentinel (use errors.Is) and whose
 // Message is AWS-style text for the response body (Message(err) extracts it).
-// Suggested mapping (shared/reference/aws-behavior.md §8.2 and
-// security-notes.md §2.8; codes marked "observed; verify" there):
+// Suggested mapping (from shared/reference/aws-behavior.md §8.2 and
+// security-notes.md §2.8, where the codes are marked "observed; verify"; the
+// KMS names for missing/incomplete auth follow the JSON convention of
+// suffixing "Exception" and are unverified):
 //
 //	kind               SNS (query, XML)                 KMS (JSON 1.1)
 //	ErrMissingAuth     403 MissingAuthenticationToken   400 MissingAuthenticationTokenException
@@ -82,20 +84,30 @@
 // InvalidSignatureException whose message says "Signature expired" or "not
 // yet current", so keep those messages verbatim.
 //
-// # What the SDKs sign (checked by this package's tests)
+// # What the SDKs sign (observed by this package's tests)
 //
-// aws-sdk-go-v2 signs every header it has set at signing time except
-// Authorization, User-Agent, X-Amzn-Trace-Id, Expect and Transfer-Encoding:
-// for SNS/KMS calls that is amz-sdk-invocation-id, amz-sdk-request,
-// content-length, content-type, host, x-amz-date, plus x-amz-security-token
-// with session credentials and x-amz-target for KMS. It does not send
-// x-amz-content-sha256 for these services and does not normalize paths.
-// botocore (aws CLI, boto3) signs every header except a hop-by-hop list and
-// User-Agent/X-Amzn-Trace-Id: content-type, host, x-amz-date,
-// x-amz-security-token, x-amz-target, amz-sdk-invocation-id, amz-sdk-request;
-// Content-Length is added after signing, so it is not signed. If a request
-// already has a Date header, botocore signs Date instead of X-Amz-Date. Its
-// presigner (SigV4QueryAuth) hashes the body for non-S3 services.
+// aws-sdk-go-v2 (v1.48) signs every header present at signing time except
+// Authorization, User-Agent, X-Amzn-Trace-Id, Expect and Transfer-Encoding.
+// Its SNS and KMS clients sign
+// amz-sdk-invocation-id;amz-sdk-request;content-length;content-type;host;x-amz-date,
+// plus x-amz-security-token with session credentials and x-amz-target for
+// KMS. It sends no x-amz-content-sha256 for these services, does not
+// normalize paths, and strips :80/:443 from the signed host.
+//
+// botocore 1.43 (aws CLI, boto3) signs every header except hop-by-hop ones,
+// User-Agent and X-Amzn-Trace-Id. Its SNS and KMS clients sign
+// content-type;host;x-amz-date (+ x-amz-security-token, + x-amz-target).
+// amz-sdk-invocation-id, amz-sdk-request and Content-Length are added after
+// signing and are therefore not signed. When a request already has a Date
+// header, botocore signs "date" (RFC 2822, "-0000" zone) and sends no
+// X-Amz-Date. It lower-cases the host it signs and normalizes the path (Go
+// sends the path as given). SigV4QueryAuth (presigning) moves a form body into
+// the query string, drops the default form Content-Type and hashes the then
+// empty body.
+//
+// Behind a reverse proxy the Host header must reach the server unchanged
+// (r.Host is what the client signed), and the body must be passed to Verify
+// byte for byte.
 //
 // # Not supported
 //

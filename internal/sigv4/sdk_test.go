@@ -295,8 +295,8 @@ type recorder struct {
 
 type recorded struct {
 	method, target, tag, uri string
-	res            Result
-	err            error
+	res                      Result
+	err                      error
 }
 
 func (h *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {

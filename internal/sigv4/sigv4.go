@@ -27,6 +27,10 @@ const (
 
 	terminator = "aws4_request"
 
+	// maxAccessKeyIDLen is IAM's limit (AccessKeyIdType: 16..128); longer IDs
+	// are rejected as unknown without calling Verifier.Secret.
+	maxAccessKeyIDLen = 128
+
 	paramAlgorithm     = "X-Amz-Algorithm"
 	paramCredential    = "X-Amz-Credential"
 	paramDate          = "X-Amz-Date"
@@ -420,8 +424,8 @@ func (in *sigInput) canonical(r *http.Request, payload string, normalize bool) s
 // to use; a Verifier is safe for concurrent use if Secret and Now are.
 type Verifier struct {
 	// Secret returns the secret access key for an access key ID. It is called
-	// with attacker-controlled input, only after the request has been parsed
-	// and its date and scope checked.
+	// with attacker-controlled input (at most 128 bytes, any bytes), only after
+	// the request has been parsed and its date and scope checked.
 	Secret func(accessKeyID string) (secret string, ok bool)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -476,7 +480,7 @@ func (v *Verifier) VerifyScope(r *http.Request, body []byte, region, service str
 	if err != nil {
 		return Result{}, err
 	}
-	if v.Secret == nil {
+	if v.Secret == nil || len(in.scope.AccessKeyID) > maxAccessKeyIDLen {
 		return Result{}, newErr(ErrUnknownKey, msgUnknown)
 	}
 	secret, ok := v.Secret(in.scope.AccessKeyID)

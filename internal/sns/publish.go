@@ -54,6 +54,8 @@ type Meta struct {
 	Sequence        string              `json:"q,omitempty"`
 	Token           string              `json:"tk,omitempty"` // confirmations
 	SubscriptionARN string              `json:"u,omitempty"`  // confirmations
+	Protocol        string              `json:"p,omitempty"`  // UnsubscribeConfirmation of a deleted subscription
+	Endpoint        string              `json:"e,omitempty"`  // UnsubscribeConfirmation of a deleted subscription
 }
 
 // MetaAttr is a stored attribute: Value is the string value, or base64 for

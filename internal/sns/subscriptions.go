@@ -218,6 +218,10 @@ func isEmptyPolicy(v string) bool {
 func (s *Service) sendControl(ctx context.Context, sub store.Subscription, typ string) error {
 	now := s.now()
 	meta := Meta{Type: typ, Token: sub.Token, SubscriptionARN: sub.ARN}
+	if typ == TypeUnsubscribeConfirmation {
+		// The subscription is gone by the time this is delivered.
+		meta.Protocol, meta.Endpoint = sub.Protocol, sub.Endpoint
+	}
 	id := newUUID()
 	var text string
 	if typ == TypeSubscriptionConfirmation {
@@ -296,6 +300,12 @@ func (s *Service) Unsubscribe(ctx context.Context, c Caller, subARN string) erro
 		return storeErr(err, ErrNotFound, "Subscription does not exist")
 	}
 	s.invalidate(sub.TopicARN)
+	if !c.Signed && !sub.Pending && (sub.Protocol == "http" || sub.Protocol == "https") {
+		if sub.Token == "" {
+			sub.Token = newToken()
+		}
+		return s.sendControl(ctx, sub, TypeUnsubscribeConfirmation)
+	}
 	return nil
 }
 

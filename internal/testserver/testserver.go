@@ -61,7 +61,7 @@ func Start(t testing.TB, o Options) *Server {
 		cancel()
 		t.Fatal(err)
 	}
-	cfg.PublicURL = "http://" + srv.Addr()
+
 	s := &Server{Server: srv, Config: cfg, cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- srv.Serve(ctx) }()
 	t.Cleanup(s.Stop)

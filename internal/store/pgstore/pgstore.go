@@ -530,6 +530,13 @@ func (s *Store) TopicSubscriptions(ctx context.Context, topicARN string) ([]stor
 
 // ---- messages and deliveries ----
 
+const publishSQL = `WITH m AS (
+		INSERT INTO messages (id, topic_arn, created_at, meta, body, pending_deliveries)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bytea[], $5::bytea[], $6::integer[])
+	)
+	INSERT INTO deliveries (subscription_arn, message_id, attempts, next_attempt_at, due_at)
+	SELECT s, m, a, n, n FROM unnest($7::text[], $8::text[], $9::integer[], $10::timestamptz[]) AS d (s, m, a, n)`
+
 const (
 	insertMessages = `INSERT INTO messages (id, topic_arn, created_at, meta, body, pending_deliveries)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bytea[], $5::bytea[], $6::integer[])`
@@ -573,10 +580,8 @@ func (s *Store) Publish(ctx context.Context, pubs []store.Publication) error {
 		return nil
 	}
 	err := retry(ctx, func() error {
-		b := &pgx.Batch{}
-		b.Queue(insertMessages, ids, topics, created, metas, bodies, counts)
-		b.Queue(insertDeliveries, dSubs, dMsgs, dAttempts, dNext)
-		return s.pool.SendBatch(ctx, b).Close()
+		_, err := s.pool.Exec(ctx, publishSQL, ids, topics, created, metas, bodies, counts, dSubs, dMsgs, dAttempts, dNext)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("pgstore: publish: %w", err)

@@ -1,51 +1,52 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/sealpost/sealpost/internal/pgtest"
+	"github.com/sealpost/sealpost/internal/store"
+	"github.com/sealpost/sealpost/internal/store/pebblestore"
 )
 
-func TestScratchInflight(t *testing.T) {
+func BenchmarkScratchPebblePublish(b *testing.B) {
 	ctx := context.Background()
-	s := openStore(t, pgtest.NewDatabase(t))
-	tp, subs := fixture(t, s, "inflight", 1)
-	t0 := time.Now()
-	for i := 0; i < 20; i++ {
-		if err := s.Publish(ctx, pubs(tp, subs, "a"+string(rune('a'+i)), 1000, 16, t0)); err != nil {
-			t.Fatal(err)
-		}
+	ps, err := pebblestore.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
 	}
-	ls, err := s.LeaseDeliveries(ctx, "w", t0.Add(time.Second), time.Hour, 20000)
-	if err != nil || len(ls) != 20000 {
-		t.Fatal(len(ls), err)
-	}
-	s.pool.Exec(ctx, "VACUUM ANALYZE deliveries")
-	if err := s.Publish(ctx, pubs(tp, subs, "late", 1000, 16, t0.Add(time.Minute))); err != nil {
-		t.Fatal(err)
-	}
-	rows, _ := s.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+leaseQuery, "w", t0.Add(time.Hour), t0.Add(2*time.Minute), 10)
-	for rows.Next() {
-		var line string
-		rows.Scan(&line)
-		t.Log(line)
-	}
-	rows.Close()
+	defer ps.Close()
+	var s store.Store = ps
+	tp, subs := fixture(b, s, "bench", 2)
+	body := bytes.Repeat([]byte("b"), 1024)
+	var seq atomic.Int64
+	b.ResetTimer()
 	start := time.Now()
-	n := 0
-	for i := 0; i < 50; i++ {
-		ls, err := s.LeaseDeliveries(ctx, "w", t0.Add(2*time.Minute), time.Hour, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n += len(ls)
+	var wg sync.WaitGroup
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := seq.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				id := fmt.Sprintf("bench-%d-%d", b.N, i)
+				now := time.Now()
+				p := store.Publication{Message: store.Message{ID: id, TopicARN: tp.ARN, CreatedAt: now, Meta: []byte("{}"), Body: body},
+					Deliveries: []store.Delivery{{SubscriptionARN: subs[0].ARN, MessageID: id, NextAttemptAt: now}, {SubscriptionARN: subs[1].ARN, MessageID: id, NextAttemptAt: now}}}
+				if err := s.Publish(ctx, []store.Publication{p}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
 	}
-	t.Logf("50 lease calls with 20k in flight: %v per call (%d leased)", time.Since(start)/50, n)
-	start = time.Now()
-	for i := 0; i < 50; i++ {
-		s.LeaseDeliveries(ctx, "w", t0.Add(2*time.Minute), time.Hour, 10)
-	}
-	t.Logf("empty polls with 20k+ in flight: %v per call", time.Since(start)/50)
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
 }

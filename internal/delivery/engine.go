@@ -1,0 +1,367 @@
+package delivery
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sealpost/sealpost/internal/deliverypolicy"
+	"github.com/sealpost/sealpost/internal/sns"
+	"github.com/sealpost/sealpost/internal/snssig"
+	"github.com/sealpost/sealpost/internal/store"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// Owner names this node in leases; "" = random.
+	Owner string
+	// Workers bounds concurrent deliveries (default 64).
+	Workers int
+	// LeaseFor is how long a leased delivery stays with this node (default 60 s).
+	LeaseFor time.Duration
+	// AttemptTimeout bounds one HTTP attempt (AWS: 15 s).
+	AttemptTimeout time.Duration
+	// PollInterval is how often the store is polled without a wake-up (default 100 ms).
+	PollInterval time.Duration
+	// Now is the clock (nil = time.Now).
+	Now func() time.Time
+	// HTTPClient sends HTTP/S deliveries; nil = a default client trusting the
+	// system roots.
+	HTTPClient *http.Client
+	// DeadLetter receives given-up deliveries of subscriptions with a
+	// RedrivePolicy; nil = they are dropped (logged and counted).
+	DeadLetter DeadLetterFunc
+}
+
+// DeadLetterFunc sends a given-up delivery to the dead-letter target.
+type DeadLetterFunc func(ctx context.Context, targetARN string, d Delivered) error
+
+// Delivered is what a dead-letter target receives.
+type Delivered struct {
+	MessageID string
+	TopicARN  string
+	Body      []byte
+	ErrorCode string
+}
+
+// Counters are per-subscription delivery counts since start.
+type Counters struct {
+	Delivered    int64
+	Failed       int64 // failed attempts
+	Retried      int64 // attempts rescheduled
+	DeadLettered int64 // given up
+	Throttled    int64
+}
+
+// Engine delivers messages.
+type Engine struct {
+	st     store.Store
+	svc    *sns.Service
+	signer *snssig.Signer
+	log    *slog.Logger
+	opts   Options
+
+	mu       sync.Mutex
+	counters map[string]*Counters
+	buckets  map[string]*bucket
+
+	sigs sigCache
+}
+
+// New returns an engine.
+func New(st store.Store, svc *sns.Service, signer *snssig.Signer, log *slog.Logger, opts Options) *Engine {
+	if opts.Owner == "" {
+		b := make([]byte, 8)
+		rand.Read(b)
+		opts.Owner = "node-" + hex.EncodeToString(b)
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 64
+	}
+	if opts.LeaseFor <= 0 {
+		opts.LeaseFor = 60 * time.Second
+	}
+	if opts.AttemptTimeout <= 0 {
+		opts.AttemptTimeout = 15 * time.Second
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 100 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Transport: &http.Transport{
+			Proxy:               nil,
+			MaxIdleConnsPerHost: opts.Workers,
+			IdleConnTimeout:     90 * time.Second,
+		}}
+	}
+	return &Engine{st: st, svc: svc, signer: signer, log: log, opts: opts,
+		counters: map[string]*Counters{}, buckets: map[string]*bucket{}, sigs: sigCache{m: map[sigKey]string{}}}
+}
+
+// Stats returns a copy of a subscription's counters.
+func (e *Engine) Stats(subARN string) Counters {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c := e.counters[subARN]; c != nil {
+		return *c
+	}
+	return Counters{}
+}
+
+// AllStats returns a copy of every subscription's counters.
+func (e *Engine) AllStats() map[string]Counters {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]Counters, len(e.counters))
+	for k, v := range e.counters {
+		out[k] = *v
+	}
+	return out
+}
+
+func (e *Engine) count(sub string, f func(*Counters)) {
+	e.mu.Lock()
+	c := e.counters[sub]
+	if c == nil {
+		c = &Counters{}
+		e.counters[sub] = c
+	}
+	f(c)
+	e.mu.Unlock()
+}
+
+// Run delivers until ctx is cancelled; in-flight deliveries finish (bounded
+// by AttemptTimeout) before it returns.
+func (e *Engine) Run(ctx context.Context) error {
+	var wake <-chan struct{}
+	if w, ok := e.st.(store.Waker); ok {
+		wake = w.DeliveriesReady()
+	}
+	slots := make(chan struct{}, e.opts.Workers)
+	freed := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ticker := time.NewTicker(e.opts.PollInterval)
+	defer ticker.Stop()
+	for {
+		free := e.opts.Workers - len(slots)
+		if free > 0 {
+			leases, err := e.st.LeaseDeliveries(ctx, e.opts.Owner, e.opts.Now(), e.opts.LeaseFor, free)
+			if err != nil && ctx.Err() == nil {
+				e.log.Warn("lease deliveries", "err", err)
+			}
+			for _, l := range leases {
+				slots <- struct{}{}
+				wg.Add(1)
+				go func(l store.Lease) {
+					defer wg.Done()
+					// Deliveries use their own context so shutdown lets them finish.
+					e.process(context.WithoutCancel(ctx), l)
+					<-slots
+					select {
+					case freed <- struct{}{}:
+					default:
+					}
+				}(l)
+			}
+			if len(leases) == free {
+				continue // there may be more due right now
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		case <-ticker.C:
+		case <-freed:
+		}
+	}
+}
+
+// Tick leases every delivery due now and processes them synchronously. It
+// returns how many it processed. Tests use it with an injected clock.
+func (e *Engine) Tick(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		leases, err := e.st.LeaseDeliveries(ctx, e.opts.Owner, e.opts.Now(), e.opts.LeaseFor, e.opts.Workers)
+		if err != nil {
+			return n, err
+		}
+		if len(leases) == 0 {
+			return n, nil
+		}
+		var wg sync.WaitGroup
+		for _, l := range leases {
+			wg.Add(1)
+			go func(l store.Lease) { defer wg.Done(); e.process(ctx, l) }(l)
+		}
+		wg.Wait()
+		n += len(leases)
+	}
+}
+
+// outcome of one attempt.
+type outcome int
+
+const (
+	delivered outcome = iota
+	retryable
+	permanent
+)
+
+// awsManagedRetry is AWS's fixed policy for AWS-managed endpoints (SQS):
+// 3 immediate, 2 at 1 s, 10 exponential 1→20 s, 100,000 at 20 s.
+var awsManagedRetry = deliverypolicy.Retry{MinDelayTarget: 1, MaxDelayTarget: 20, NumRetries: 100015,
+	NumNoDelayRetries: 3, NumMinDelayRetries: 2, NumMaxDelayRetries: 100000, BackoffFunction: "exponential"}
+
+func (e *Engine) process(ctx context.Context, l store.Lease) {
+	meta, err := sns.DecodeMeta(l.Message.Meta)
+	if err != nil {
+		e.log.Error("undecodable message metadata; dropping delivery", "message_id", l.MessageID, "err", err)
+		e.ack(ctx, l)
+		return
+	}
+	sub, err := e.st.GetSubscription(ctx, l.SubscriptionARN)
+	if errors.Is(err, store.ErrNotFound) {
+		if meta.Type == sns.TypeUnsubscribeConfirmation && meta.Endpoint != "" {
+			sub = store.Subscription{ARN: l.SubscriptionARN, TopicARN: l.Message.TopicARN, Protocol: meta.Protocol, Endpoint: meta.Endpoint}
+		} else {
+			e.ack(ctx, l) // unsubscribed: nothing to deliver
+			return
+		}
+	} else if err != nil {
+		e.retryLater(ctx, l, l.Attempts, e.opts.Now().Add(time.Second))
+		return
+	}
+	if sub.Pending && meta.Type == sns.TypeNotification {
+		e.ack(ctx, l)
+		return
+	}
+	var policy deliverypolicy.Policy
+	switch sub.Protocol {
+	case "http", "https":
+		policy, _ = e.svc.EffectiveDeliveryPolicy(ctx, sub)
+	default:
+		policy = deliverypolicy.Policy{Retry: awsManagedRetry}
+	}
+	now := e.opts.Now()
+	// Counters and throttling concern notifications, not confirmations.
+	notify := meta.Type == sns.TypeNotification
+	count := func(f func(*Counters)) {
+		if notify {
+			e.count(sub.ARN, f)
+		}
+	}
+	if !notify {
+		policy.MaxReceivesPerSecond = 0
+	}
+	if wait := e.throttle(sub.ARN, policy.MaxReceivesPerSecond, now); wait > 0 {
+		e.count(sub.ARN, func(c *Counters) { c.Throttled++ })
+		e.retryLater(ctx, l, l.Attempts, now.Add(wait))
+		return
+	}
+	var res outcome
+	var code string
+	switch sub.Protocol {
+	case "http", "https":
+		res, code = e.sendHTTP(ctx, sub, l, meta, policy)
+	default:
+		// No SQS transport yet: keep the delivery, retried per AWS's policy
+		// for AWS-managed endpoints.
+		res, code = retryable, "NoTransport"
+	}
+	switch res {
+	case delivered:
+		count(func(c *Counters) { c.Delivered++ })
+		e.ack(ctx, l)
+	case retryable:
+		attempts := l.Attempts + 1
+		count(func(c *Counters) { c.Failed++ })
+		if d, ok := policy.Retry.Delay(attempts); ok {
+			count(func(c *Counters) { c.Retried++ })
+			e.retryLater(ctx, l, attempts, e.opts.Now().Add(d))
+			return
+		}
+		count(func(c *Counters) { c.DeadLettered++ })
+		e.giveUp(ctx, sub, l, code)
+	case permanent:
+		count(func(c *Counters) { c.Failed++; c.DeadLettered++ })
+		e.giveUp(ctx, sub, l, code)
+	}
+}
+
+func (e *Engine) ack(ctx context.Context, l store.Lease) {
+	if err := e.st.Ack(ctx, l); err != nil {
+		e.log.Warn("ack delivery", "subscription", l.SubscriptionARN, "message_id", l.MessageID, "err", err)
+	}
+}
+
+func (e *Engine) retryLater(ctx context.Context, l store.Lease, attempts int, next time.Time) {
+	if err := e.st.Retry(ctx, l, attempts, next); err != nil && !errors.Is(err, store.ErrNotFound) {
+		e.log.Warn("reschedule delivery", "subscription", l.SubscriptionARN, "message_id", l.MessageID, "err", err)
+	}
+}
+
+// giveUp dead-letters (or drops) a delivery. The body stays as stored
+// (sealed, for SSE topics) on its way to the dead-letter target.
+func (e *Engine) giveUp(ctx context.Context, sub store.Subscription, l store.Lease, code string) {
+	target := deadLetterTarget(sub)
+	if target != "" && e.opts.DeadLetter != nil {
+		if err := e.opts.DeadLetter(ctx, target, Delivered{MessageID: l.MessageID, TopicARN: l.Message.TopicARN, Body: l.Message.Body, ErrorCode: code}); err != nil {
+			e.log.Warn("dead-letter failed; will retry", "subscription", sub.ARN, "message_id", l.MessageID, "err", err)
+			e.retryLater(ctx, l, l.Attempts, e.opts.Now().Add(20*time.Second))
+			return
+		}
+	} else {
+		e.log.Info("delivery given up", "subscription", sub.ARN, "message_id", l.MessageID, "reason", code, "dead_letter_target", target)
+	}
+	e.ack(ctx, l)
+}
+
+// bucket is a per-subscription token bucket for maxReceivesPerSecond.
+type bucket struct {
+	next time.Time
+}
+
+// throttle returns how long to wait before the next send to sub may start.
+func (e *Engine) throttle(sub string, perSecond int, now time.Time) time.Duration {
+	if perSecond <= 0 {
+		return 0
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := e.buckets[sub]
+	if b == nil {
+		b = &bucket{}
+		e.buckets[sub] = b
+	}
+	if b.next.After(now) {
+		return b.next.Sub(now)
+	}
+	b.next = now.Add(time.Second / time.Duration(perSecond))
+	return 0
+}
+
+// deadLetterTarget returns the RedrivePolicy's deadLetterTargetArn, or "".
+func deadLetterTarget(sub store.Subscription) string {
+	rp := sub.Attributes["RedrivePolicy"]
+	if rp == "" {
+		return ""
+	}
+	var p struct {
+		DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+	}
+	if json.Unmarshal([]byte(rp), &p) != nil {
+		return ""
+	}
+	return p.DeadLetterTargetArn
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package filterpolicy
+
+const raceEnabled = false
