@@ -230,27 +230,29 @@ func (e *Engine) process(ctx context.Context, l store.Lease) {
 		e.ack(ctx, l)
 		return
 	}
-	sub, err := e.st.GetSubscription(ctx, l.SubscriptionARN)
-	if errors.Is(err, store.ErrNotFound) {
-		if meta.Type == sns.TypeUnsubscribeConfirmation && meta.Endpoint != "" {
-			sub = store.Subscription{ARN: l.SubscriptionARN, TopicARN: l.Message.TopicARN, Protocol: meta.Protocol, Endpoint: meta.Endpoint}
-		} else {
+	var sub store.Subscription
+	var topic store.Topic
+	var policy deliverypolicy.Policy
+	tg, err := e.svc.Target(ctx, l.Message.TopicARN, l.SubscriptionARN)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if meta.Type != sns.TypeUnsubscribeConfirmation || meta.Endpoint == "" {
 			e.ack(ctx, l) // unsubscribed: nothing to deliver
 			return
 		}
-	} else if err != nil {
+		sub = store.Subscription{ARN: l.SubscriptionARN, TopicARN: l.Message.TopicARN, Protocol: meta.Protocol, Endpoint: meta.Endpoint}
+		policy = deliverypolicy.Default()
+	case err != nil:
 		e.retryLater(ctx, l, l.Attempts, e.opts.Now().Add(time.Second))
 		return
+	default:
+		sub, topic, policy = tg.Subscription, tg.Topic, tg.Policy
 	}
 	if sub.Pending && meta.Type == sns.TypeNotification {
 		e.ack(ctx, l)
 		return
 	}
-	var policy deliverypolicy.Policy
-	switch sub.Protocol {
-	case "http", "https":
-		policy, _ = e.svc.EffectiveDeliveryPolicy(ctx, sub)
-	default:
+	if sub.Protocol != "http" && sub.Protocol != "https" {
 		policy = deliverypolicy.Policy{Retry: awsManagedRetry}
 	}
 	now := e.opts.Now()
@@ -273,7 +275,7 @@ func (e *Engine) process(ctx context.Context, l store.Lease) {
 	var code string
 	switch sub.Protocol {
 	case "http", "https":
-		res, code = e.sendHTTP(ctx, sub, l, meta, policy)
+		res, code = e.sendHTTP(ctx, topic, sub, l, meta, policy)
 	default:
 		// No SQS transport yet: keep the delivery, retried per AWS's policy
 		// for AWS-managed endpoints.

@@ -78,12 +78,12 @@ func MessageFor(meta sns.Meta, body []byte, protocol string) string {
 }
 
 // Envelope builds the HTTP body of a delivery and reports whether it is raw.
-func (e *Engine) Envelope(ctx context.Context, sub store.Subscription, m store.Message, meta sns.Meta) ([]byte, bool, error) {
+func (e *Engine) Envelope(topic store.Topic, sub store.Subscription, m store.Message, meta sns.Meta) ([]byte, bool, error) {
 	base := e.svc.PublicURL()
 	certURL := base + "/" + e.signer.CertName()
 	ts := m.CreatedAt.UTC().Format(TimestampFormat)
 	sigVersion := "1"
-	if t, err := e.st.GetTopic(ctx, m.TopicARN); err == nil && t.Attributes["SignatureVersion"] == "2" {
+	if topic.Attributes["SignatureVersion"] == "2" {
 		sigVersion = "2"
 	}
 	switch meta.Type {
@@ -178,8 +178,8 @@ func (e *Engine) sign(version string, m snssig.Message) (string, error) {
 }
 
 // sendHTTP makes one attempt and classifies it.
-func (e *Engine) sendHTTP(ctx context.Context, sub store.Subscription, l store.Lease, meta sns.Meta, policy deliverypolicy.Policy) (outcome, string) {
-	body, raw, err := e.Envelope(ctx, sub, l.Message, meta)
+func (e *Engine) sendHTTP(ctx context.Context, topic store.Topic, sub store.Subscription, l store.Lease, meta sns.Meta, policy deliverypolicy.Policy) (outcome, string) {
+	body, raw, err := e.Envelope(topic, sub, l.Message, meta)
 	if err != nil {
 		e.log.Error("build delivery body", "subscription", sub.ARN, "message_id", l.MessageID, "err", err)
 		return retryable, "InternalError"

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sealpost/sealpost/internal/deliverypolicy"
 	"github.com/sealpost/sealpost/internal/filterpolicy"
 	"github.com/sealpost/sealpost/internal/store"
 )
@@ -127,6 +128,7 @@ type topicState struct {
 type subState struct {
 	sub    store.Subscription
 	filter *filterpolicy.Policy
+	policy deliverypolicy.Policy
 }
 
 func (s *Service) invalidate(topicARN string) {
@@ -156,8 +158,14 @@ func (s *Service) topicState(ctx context.Context, arn string) (*topicState, erro
 		return nil, err
 	}
 	ts = &topicState{topic: t, loadedAt: now}
+	var tp *deliverypolicy.TopicPolicy
+	if dp := t.Attributes["DeliveryPolicy"]; dp != "" {
+		if p, err := deliverypolicy.ParseTopic(dp); err == nil {
+			tp = &p
+		}
+	}
 	for _, sub := range subs {
-		ss := subState{sub: sub}
+		ss := subState{sub: sub, policy: effectivePolicy(tp, sub)}
 		if fp := sub.Attributes["FilterPolicy"]; fp != "" {
 			scope, _ := filterpolicy.ParseScope(sub.Attributes["FilterPolicyScope"])
 			ss.filter, _ = filterpolicy.Parse(fp, scope) // validated when set
@@ -206,4 +214,45 @@ func storeErr(err error, kind error, msg string) error {
 		return errf(kind, "%s", msg)
 	}
 	return err
+}
+
+func effectivePolicy(tp *deliverypolicy.TopicPolicy, sub store.Subscription) deliverypolicy.Policy {
+	var sp *deliverypolicy.SubscriptionPolicy
+	if dp := sub.Attributes["DeliveryPolicy"]; dp != "" {
+		if p, err := deliverypolicy.ParseSubscription(dp); err == nil {
+			sp = &p
+		}
+	}
+	return deliverypolicy.Effective(tp, sp)
+}
+
+// Target is what the delivery engine needs to deliver to one subscription.
+type Target struct {
+	Topic        store.Topic
+	Subscription store.Subscription
+	// Policy is the effective HTTP/S delivery policy.
+	Policy deliverypolicy.Policy
+}
+
+// Target returns a subscription of a topic from the cache, reloading once
+// when the cache does not know it. A deleted topic or subscription yields an
+// error wrapping store.ErrNotFound.
+func (s *Service) Target(ctx context.Context, topicARN, subARN string) (Target, error) {
+	for attempt := 0; attempt < 2; attempt++ {
+		ts, err := s.topicState(ctx, topicARN)
+		if err != nil {
+			var e *Error
+			if errors.As(err, &e) && errors.Is(e.Kind, ErrNotFound) {
+				return Target{}, fmt.Errorf("topic %s: %w", topicARN, store.ErrNotFound)
+			}
+			return Target{}, err
+		}
+		for _, ss := range ts.subs {
+			if ss.sub.ARN == subARN {
+				return Target{Topic: ts.topic, Subscription: ss.sub, Policy: ss.policy}, nil
+			}
+		}
+		s.invalidate(topicARN)
+	}
+	return Target{}, fmt.Errorf("subscription %s: %w", subARN, store.ErrNotFound)
 }

@@ -424,13 +424,7 @@ func (s *Service) EffectiveDeliveryPolicy(ctx context.Context, sub store.Subscri
 			}
 		}
 	}
-	var sp *deliverypolicy.SubscriptionPolicy
-	if dp := sub.Attributes["DeliveryPolicy"]; dp != "" {
-		if p, err := deliverypolicy.ParseSubscription(dp); err == nil {
-			sp = &p
-		}
-	}
-	return deliverypolicy.Effective(tp, sp), nil
+	return effectivePolicy(tp, sub), nil
 }
 
 func boolStr(b bool) string {

@@ -11,9 +11,9 @@
 // Durability: every method that writes returns nil only after its
 // transaction committed with synchronous_commit as configured on the server
 // (keep it on; the driver never turns it off). Publish writes all messages
-// and delivery rows of one call in ONE transaction (sent as one pipelined
-// batch, which PostgreSQL runs as an implicit transaction): after a crash
-// either all of them exist or none. Concurrent publishes share WAL flushes
+// and delivery rows of one call in ONE transaction (a single INSERT statement
+// with a data-modifying WITH, fed by arrays): after a crash either all of
+// them exist or none. Concurrent publishes share WAL flushes
 // (PostgreSQL's group commit), so the pool needs enough connections: unless
 // the DSN sets pool_max_conns, Open allows 32.
 //
@@ -92,6 +92,4 @@
 //   - LISTEN/NOTIFY (pg_notify) carries wake-up hints only. Where LISTEN is
 //     unsupported the listener stops and DeliveriesReady only fires for local
 //     publishes; correctness never depends on it.
-//   - Publish relies on a pipelined batch running as one implicit transaction
-//     (PostgreSQL's extended-protocol semantics up to Sync).
 package pgstore

@@ -530,6 +530,8 @@ func (s *Store) TopicSubscriptions(ctx context.Context, topicARN string) ([]stor
 
 // ---- messages and deliveries ----
 
+// publishSQL inserts messages ($1-$6) and deliveries ($7-$10) from arrays:
+// one statement, one round trip and one commit for any number of rows.
 const publishSQL = `WITH m AS (
 		INSERT INTO messages (id, topic_arn, created_at, meta, body, pending_deliveries)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bytea[], $5::bytea[], $6::integer[])
@@ -537,17 +539,9 @@ const publishSQL = `WITH m AS (
 	INSERT INTO deliveries (subscription_arn, message_id, attempts, next_attempt_at, due_at)
 	SELECT s, m, a, n, n FROM unnest($7::text[], $8::text[], $9::integer[], $10::timestamptz[]) AS d (s, m, a, n)`
 
-const (
-	insertMessages = `INSERT INTO messages (id, topic_arn, created_at, meta, body, pending_deliveries)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bytea[], $5::bytea[], $6::integer[])`
-	insertDeliveries = `INSERT INTO deliveries (subscription_arn, message_id, attempts, next_attempt_at, due_at)
-		SELECT s, m, a, n, n FROM unnest($1::text[], $2::text[], $3::integer[], $4::timestamptz[]) AS d (s, m, a, n)`
-)
-
-// Publish writes the messages and their deliveries in one transaction: both
-// multi-row inserts go to the server as one pipelined batch, which runs as a
-// single implicit transaction, committed before Publish returns. A message
-// without deliveries is not stored.
+// Publish writes the messages and their deliveries with one statement (a
+// data-modifying WITH), hence in one transaction, committed before Publish
+// returns. A message without deliveries is not stored.
 func (s *Store) Publish(ctx context.Context, pubs []store.Publication) error {
 	var (
 		ids, topics   []string

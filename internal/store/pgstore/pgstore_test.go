@@ -371,3 +371,39 @@ func BenchmarkPublish(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
 }
+
+// TestPublishAtomic: a Publish that fails part-way leaves nothing behind, and
+// messages without deliveries are not stored.
+func TestPublishAtomic(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	s := openStore(t, dsn)
+	tp, subs := fixture(t, s, "atomic", 2)
+	now := time.Now()
+	batch := pubs(tp, subs, "ok", 3, 8, now)
+	bad := pubs(tp, subs, "bad", 1, 8, now)[0]
+	bad.Deliveries = append(bad.Deliveries, bad.Deliveries[0]) // the same delivery twice
+	if err := s.Publish(ctx, append(batch, bad)); err == nil {
+		t.Fatal("Publish with a duplicate delivery succeeded")
+	}
+	if n := countRows(t, dsn, "messages"); n != 0 {
+		t.Fatalf("failed Publish left %d messages", n)
+	}
+	if n := countRows(t, dsn, "deliveries"); n != 0 {
+		t.Fatalf("failed Publish left %d deliveries", n)
+	}
+	lonely := store.Publication{Message: store.Message{ID: "lonely", TopicARN: tp.ARN, CreatedAt: now}}
+	if err := s.Publish(ctx, append(batch, lonely)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetMessage(ctx, "lonely"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("message without deliveries stored: %v", err)
+	}
+	if n, err := s.PendingDeliveries(ctx, ""); n != 6 || err != nil {
+		t.Fatalf("pending: %d %v", n, err)
+	}
+	m, err := s.GetMessage(ctx, "ok-000001")
+	if err != nil || len(m.Body) != 8 || string(m.Meta) != "{}" || !m.CreatedAt.Equal(now.Truncate(time.Microsecond)) {
+		t.Fatalf("GetMessage: %+v %v", m, err)
+	}
+}
