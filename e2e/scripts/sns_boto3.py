@@ -4,20 +4,21 @@
 Usage: sns_boto3.py ENDPOINT [CA_FILE]
 
 Every check runs even when an earlier one failed (later checks may then fail
-too); the script prints one line per failure, a closing summary line
-"boto3: N passed, M failed" and exits 1 when anything failed.
+too); the script prints one line per check (with the traceback of a failure),
+a closing summary line "boto3: N passed, M failed" and exits 1 when anything
+failed.
 Topic names carry a per-run prefix so that several runs (HTTP and HTTPS)
 can share one server.
 """
 
 import json
-import os
 import sys
 import traceback
 import uuid
 
 import boto3
 import botocore
+import botocore.exceptions
 from botocore.config import Config
 
 ACCOUNT = "000000000000"

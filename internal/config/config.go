@@ -28,6 +28,14 @@ type Config struct {
 	SubscriberCAs string
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration
+	// DeliveryLease is how long a node holds a leased delivery; after a
+	// node dies its deliveries are taken over once this passes.
+	DeliveryLease time.Duration
+	// CacheTTL bounds how stale a node's view of topics and subscriptions
+	// changed through other nodes may be.
+	CacheTTL time.Duration
+	// NodeID names this node in delivery leases ("" = random per start).
+	NodeID string
 }
 
 type setting struct {
@@ -51,6 +59,12 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 		{"log-level", "SEALPOST_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel},
 		{"subscriber-ca", "SEALPOST_SUBSCRIBER_CA", "", "PEM file of extra CAs trusted for HTTPS subscriber endpoints", &c.SubscriberCAs},
 	}
+	var lease, cacheTTL string
+	settings = append(settings,
+		setting{"delivery-lease", "SEALPOST_DELIVERY_LEASE", "30s", "how long a node holds a delivery it is working on (takeover time after a node dies)", &lease},
+		setting{"cache-ttl", "SEALPOST_CACHE_TTL", "1s", "how long topic and subscription records are cached (cross-node staleness bound)", &cacheTTL},
+		setting{"node-id", "SEALPOST_NODE_ID", "", "name of this node in delivery leases (default: random)", &c.NodeID},
+	)
 	fs := flag.NewFlagSet("sealpost", flag.ContinueOnError)
 	for _, s := range settings {
 		def := s.def
@@ -64,6 +78,13 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("config: unexpected arguments %q", fs.Args())
+	}
+	var err error
+	if c.DeliveryLease, err = time.ParseDuration(lease); err != nil || c.DeliveryLease < time.Second {
+		return nil, fmt.Errorf("--delivery-lease %q: want a duration of at least 1s", lease)
+	}
+	if c.CacheTTL, err = time.ParseDuration(cacheTTL); err != nil || c.CacheTTL <= 0 || c.CacheTTL > time.Minute {
+		return nil, fmt.Errorf("--cache-ttl %q: want a duration between 1ns and 1m", cacheTTL)
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Listen

@@ -15,7 +15,6 @@ import (
 	"github.com/sealpost/sealpost/internal/delivery"
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/snssig"
-	"github.com/sealpost/sealpost/internal/store/pebblestore"
 )
 
 // fakeClock is a settable clock.
@@ -38,11 +37,7 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	st, err := pebblestore.Open(filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	clock := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	svc := sns.New(st, sns.Options{PublicURL: "http://sealpost.invalid", Now: clock.Now, CacheTTL: time.Nanosecond})
 	signer, err := snssig.LoadOrCreate(filepath.Join(t.TempDir(), "signing"))

@@ -2,11 +2,11 @@ package server
 
 import (
 	"context"
-	"errors"
 
 	"github.com/sealpost/sealpost/internal/store"
+	"github.com/sealpost/sealpost/internal/store/pgstore"
 )
 
 func openPostgres(ctx context.Context, dsn string) (store.Store, error) {
-	return nil, errors.New("the PostgreSQL store is not built yet")
+	return pgstore.Open(ctx, dsn)
 }

@@ -71,7 +71,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ln: ln, ready: make(chan struct{})}
-	s.sns = sns.New(st, sns.Options{PublicURL: cfg.PublicURL})
+	s.sns = sns.New(st, sns.Options{PublicURL: cfg.PublicURL, CacheTTL: cfg.CacheTTL})
 	s.api = snsapi.New(s.sns, log)
 	s.sign, err = snssig.LoadOrCreate(filepath.Join(cfg.DataDir, "signing"))
 	if err != nil {
@@ -85,7 +85,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		ln.Close()
 		return nil, err
 	}
-	s.eng = delivery.New(st, s.sns, s.sign, log, delivery.Options{HTTPClient: hc})
+	s.eng = delivery.New(st, s.sns, s.sign, log, delivery.Options{HTTPClient: hc, LeaseFor: cfg.DeliveryLease, Owner: cfg.NodeID})
 	if cfg.TLSCert == "" {
 		s.tls, err = EnsureDevTLS(filepath.Join(cfg.DataDir, "tls"))
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/sealpost/sealpost/internal/config"
+	"github.com/sealpost/sealpost/internal/pgtest"
 	"github.com/sealpost/sealpost/internal/server"
 )
 
@@ -43,6 +44,9 @@ func Start(t testing.TB, o Options) *Server {
 		dir = t.TempDir()
 	}
 	args := append([]string{"--listen", "127.0.0.1:0", "--data-dir", dir}, o.Args...)
+	if StoreKind() == "postgres" {
+		args = append(args, "--store", pgtest.NewDatabase(t))
+	}
 	cfg, err := config.Parse(args, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -120,3 +124,16 @@ func (s *Server) SNSClient(t testing.TB, endpoint, accessKey, secret, region str
 	}
 	return sns.NewFromConfig(cfg)
 }
+
+// StoreKind is the driver the suites run on: "pebble" (default) or
+// "postgres" when SEALPOST_TEST_STORE=postgres.
+func StoreKind() string {
+	if os.Getenv("SEALPOST_TEST_STORE") == "postgres" {
+		return "postgres"
+	}
+	return "pebble"
+}
+
+// Main is TestMain for packages that use Start: it stops the shared
+// PostgreSQL (if one was started) after the tests.
+func Main(m *testing.M) { pgtest.Main(m) }

@@ -6,7 +6,10 @@
 //
 // Errors: missing records give errors wrapping store.ErrNotFound, duplicate
 // creations store.ErrExists, and Ack/Retry of a delivery whose lease another
-// owner holds now store.ErrLeaseLost. Other errors come from pgx.
+// owner holds now store.ErrLeaseLost. Acking a delivery that no longer exists
+// returns nil; retrying one returns ErrNotFound. Publish fails as a whole
+// (and writes nothing) if a message ID already exists or a publication lists
+// one subscription twice. Other errors come from pgx.
 //
 // Durability: every method that writes returns nil only after its
 // transaction committed with synchronous_commit as configured on the server
