@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/sealpost/sealpost/internal/pgtest"
 )
 
 var binary string
@@ -36,9 +38,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: build failed:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	// pgtest.Main runs the tests and stops the PostgreSQL the scale-out
+	// tests start; the binary's temp dir goes with the process's temp files.
+	pgtest.Main(m)
 }
 
 // proc is a running sealpost process.
