@@ -218,6 +218,9 @@ const (
 	permanent
 )
 
+// parkFor is how long a delivery without a transport waits between looks.
+const parkFor = 20 * time.Second
+
 // awsManagedRetry is AWS's fixed policy for AWS-managed endpoints (SQS):
 // 3 immediate, 2 at 1 s, 10 exponential 1→20 s, 100,000 at 20 s.
 var awsManagedRetry = deliverypolicy.Retry{MinDelayTarget: 1, MaxDelayTarget: 20, NumRetries: 100015,
@@ -277,9 +280,10 @@ func (e *Engine) process(ctx context.Context, l store.Lease) {
 	case "http", "https":
 		res, code = e.sendHTTP(ctx, topic, sub, l, meta, policy)
 	default:
-		// No SQS transport yet: keep the delivery, retried per AWS's policy
-		// for AWS-managed endpoints.
-		res, code = retryable, "NoTransport"
+		// No SQS transport yet: park the delivery (kept, not counted as
+		// an attempt) and look again later.
+		e.retryLater(ctx, l, l.Attempts, now.Add(parkFor))
+		return
 	}
 	switch res {
 	case delivered:
