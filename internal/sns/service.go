@@ -83,6 +83,8 @@ type Options struct {
 	Now func() time.Time
 	// ConfirmationTTL is how long a subscription token is valid (AWS: 2 days).
 	ConfirmationTTL time.Duration
+	// PendingTTL is how long an unconfirmed subscription lives (AWS: 3 days).
+	PendingTTL time.Duration
 }
 
 // Service implements the SNS domain.
@@ -106,6 +108,9 @@ func New(st store.Store, opts Options) *Service {
 	}
 	if opts.ConfirmationTTL == 0 {
 		opts.ConfirmationTTL = 48 * time.Hour
+	}
+	if opts.PendingTTL == 0 {
+		opts.PendingTTL = 72 * time.Hour
 	}
 	return &Service{st: st, opts: opts, cache: map[string]*topicState{}, fifo: fifoState{seen: map[string]fifoSeen{}}}
 }
@@ -165,6 +170,13 @@ func (s *Service) topicState(ctx context.Context, arn string) (*topicState, erro
 		}
 	}
 	for _, sub := range subs {
+		if sub.Pending && s.now().Sub(sub.CreatedAt) > s.opts.PendingTTL {
+			// AWS deletes subscriptions left unconfirmed for three days.
+			if err := s.st.DeleteSubscription(ctx, sub.ARN); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+			continue
+		}
 		ss := subState{sub: sub, policy: effectivePolicy(tp, sub)}
 		if fp := sub.Attributes["FilterPolicy"]; fp != "" {
 			scope, _ := filterpolicy.ParseScope(sub.Attributes["FilterPolicyScope"])

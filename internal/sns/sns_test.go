@@ -1,0 +1,76 @@
+package sns_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sealpost/sealpost/internal/sns"
+	"github.com/sealpost/sealpost/internal/store"
+	"github.com/sealpost/sealpost/internal/store/pebblestore"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func newService(t *testing.T) (*sns.Service, *clock, sns.Caller, string) {
+	st, err := pebblestore.Open(filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clk := &clock{t: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	svc := sns.New(st, sns.Options{PublicURL: "http://x", Now: clk.Now, CacheTTL: time.Nanosecond})
+	c := sns.Caller{Account: "000000000000", Region: "us-east-1", Signed: true}
+	arn, err := svc.CreateTopic(context.Background(), c, "t", nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, clk, c, arn
+}
+
+func TestTokenAndPendingExpiry(t *testing.T) {
+	ctx := context.Background()
+	svc, clk, c, topic := newService(t)
+	res, err := svc.Subscribe(ctx, c, topic, "http", "http://127.0.0.1:1/a", nil)
+	if err != nil || !res.Pending {
+		t.Fatalf("%+v %v", res, err)
+	}
+	sub, _ := svc.Store().GetSubscription(ctx, res.ARN)
+	clk.Add(49 * time.Hour)
+	if _, err := svc.ConfirmSubscription(ctx, c, topic, sub.Token, false); err == nil {
+		t.Fatal("a 49-hour-old token confirmed the subscription")
+	}
+	clk.Add(24 * time.Hour) // 73 h: AWS deletes unconfirmed subscriptions after three days
+	if _, err := svc.Publish(ctx, c, sns.PublishInput{TopicARN: topic, Message: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Store().GetSubscription(ctx, res.ARN); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unconfirmed subscription still there after 73 h: %v", err)
+	}
+}
+
+func TestConfirmedSubscriptionNeverExpires(t *testing.T) {
+	ctx := context.Background()
+	svc, clk, c, topic := newService(t)
+	res, _ := svc.Subscribe(ctx, c, topic, "http", "http://127.0.0.1:1/a", nil)
+	sub, _ := svc.Store().GetSubscription(ctx, res.ARN)
+	if _, err := svc.ConfirmSubscription(ctx, c, topic, sub.Token, false); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(30 * 24 * time.Hour)
+	if _, err := svc.Publish(ctx, c, sns.PublishInput{TopicARN: topic, Message: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := svc.Store().PendingDeliveries(ctx, res.ARN); n != 2 { // the confirmation and the notification
+		t.Fatalf("pending %d", n)
+	}
+}
