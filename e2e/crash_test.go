@@ -100,33 +100,10 @@ func TestCrashLoopDeliversEveryAcknowledgedMessage(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 		}
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		stop := make(chan struct{})
-		for w := 0; w < 8; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					out, err := c.Publish(ctx, &sns.PublishInput{TopicArn: topicArn, Message: aws.String(fmt.Sprintf("r%d-w%d-%d", round, w, i))})
-					if err != nil {
-						return
-					}
-					mu.Lock()
-					acked = append(acked, aws.ToString(out.MessageId))
-					mu.Unlock()
-				}
-			}(w)
-		}
+		st := publishStream([]*sns.Client{c}, topicArn, 8, fmt.Sprint("r", round), nil)
 		time.Sleep(time.Duration(100+rng.Intn(400)) * time.Millisecond)
 		p.kill()
-		close(stop)
-		wg.Wait()
+		acked = append(acked, st.Stop()...)
 	}
 	// a final, clean run drains whatever is left
 	p := start(t, addr, dir)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -136,3 +137,51 @@ func (p *proc) client(t testing.TB, endpoint string) *sns.Client {
 }
 
 var _ = context.Background
+
+// stream publishes continuously from several goroutines until Stop.
+type stream struct {
+	mu    sync.Mutex
+	acked []string
+	wg    sync.WaitGroup
+	stop  chan struct{}
+}
+
+// publishStream starts workers publishing to topic through clients
+// (round-robin by worker). A worker ends at its first error; onErr (may be
+// nil) decides whether that error matters. Messages whose Publish returned
+// 200 are recorded as acknowledged.
+func publishStream(clients []*sns.Client, topic *string, workers int, tag string, onErr func(worker int, err error)) *stream {
+	s := &stream{stop: make(chan struct{})}
+	for w := 0; w < workers; w++ {
+		s.wg.Add(1)
+		go func(w int) {
+			defer s.wg.Done()
+			c := clients[w%len(clients)]
+			for i := 0; ; i++ {
+				select {
+				case <-s.stop:
+					return
+				default:
+				}
+				out, err := c.Publish(context.Background(), &sns.PublishInput{TopicArn: topic, Message: aws.String(fmt.Sprintf("%s-w%d-%d", tag, w, i))})
+				if err != nil {
+					if onErr != nil {
+						onErr(w, err)
+					}
+					return
+				}
+				s.mu.Lock()
+				s.acked = append(s.acked, aws.ToString(out.MessageId))
+				s.mu.Unlock()
+			}
+		}(w)
+	}
+	return s
+}
+
+// Stop ends the stream and returns the acknowledged message ids.
+func (s *stream) Stop() []string {
+	close(s.stop)
+	s.wg.Wait()
+	return s.acked
+}

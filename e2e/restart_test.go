@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -117,33 +116,10 @@ func TestSIGKILLLosesNoAcknowledgedMessage(t *testing.T) {
 				}
 			}
 		}
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		stop := make(chan struct{})
-		for w := 0; w < 16; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					out, err := c.Publish(ctx, &sns.PublishInput{TopicArn: topicArn, Message: aws.String(fmt.Sprintf("r%d-w%d-%d", round, w, i))})
-					if err != nil {
-						return // the server died: unacknowledged, may or may not be stored
-					}
-					mu.Lock()
-					acked = append(acked, aws.ToString(out.MessageId))
-					mu.Unlock()
-				}
-			}(w)
-		}
+		st := publishStream([]*sns.Client{c}, topicArn, 16, fmt.Sprint("r", round), nil)
 		time.Sleep(time.Duration(200+rng.Intn(600)) * time.Millisecond)
 		p.kill() // SIGKILL mid-stream
-		close(stop)
-		wg.Wait()
+		acked = append(acked, st.Stop()...)
 	}
 	if len(acked) < 100 {
 		t.Fatalf("only %d messages acknowledged; load too small to mean anything", len(acked))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -126,41 +125,16 @@ func TestThreeNodesSurviveSIGKILL(t *testing.T) {
 	waitConfirmed(t, clients[0], sub.SubscriptionArn)
 	time.Sleep(2 * testCacheTTL)
 
-	var mu sync.Mutex
-	var acked []string
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	for w := 0; w < 12; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			c := clients[w%3]
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				out, err := c.Publish(ctx, &sns.PublishInput{TopicArn: topic.TopicArn, Message: aws.String(fmt.Sprintf("w%d-%d", w, i))})
-				if err != nil {
-					if w%3 == 2 {
-						return // node2 was killed
-					}
-					t.Errorf("publish through a live node failed: %v", err)
-					return
-				}
-				mu.Lock()
-				acked = append(acked, aws.ToString(out.MessageId))
-				mu.Unlock()
-			}
-		}(w)
-	}
+	st := publishStream(clients, topic.TopicArn, 12, "three", func(w int, err error) {
+		if w%3 != 2 { // workers 2, 5, 8, 11 publish through node2, which is killed
+			t.Errorf("publish through a live node failed: %v", err)
+		}
+	})
 	time.Sleep(1500 * time.Millisecond)
 	nodes[2].kill()
 	killedAt := time.Now()
 	time.Sleep(1500 * time.Millisecond)
-	close(stop)
-	wg.Wait()
+	acked := st.Stop()
 
 	deadline := killedAt.Add(testLease + 15*time.Second)
 	for sk.missing(acked) > 0 && time.Now().Before(deadline) {

@@ -30,8 +30,9 @@ type bench struct {
 	base time.Time
 
 	httpClient *http.Client
-	sns        *sns.Client
-	sqs        *sqs.Client // nil when -sqs-endpoint none
+	sns        *sns.Client   // control plane: the first endpoint
+	pub        []*sns.Client // publishing: one per endpoint (pub[0] == sns)
+	sqs        *sqs.Client   // nil when -sqs-endpoint none
 	sink       *sink       // nil unless http subscriptions are used
 
 	topicArn string
@@ -82,9 +83,12 @@ func newBench(o options, interrupted <-chan struct{}) (*bench, error) {
 			})
 		},
 	}
-	b.sns = sns.NewFromConfig(cfg, func(so *sns.Options) {
-		so.BaseEndpoint = aws.String(o.endpoint)
-	})
+	for _, ep := range o.endpoints {
+		b.pub = append(b.pub, sns.NewFromConfig(cfg, func(so *sns.Options) {
+			so.BaseEndpoint = aws.String(ep)
+		}))
+	}
+	b.sns = b.pub[0]
 	if o.subProtocol == "sqs" && !strings.EqualFold(o.sqsEndpoint, "none") {
 		b.sqs = sqs.NewFromConfig(cfg, func(so *sqs.Options) {
 			so.BaseEndpoint = aws.String(o.sqsEndpoint)
@@ -93,10 +97,10 @@ func newBench(o options, interrupted <-chan struct{}) (*bench, error) {
 	return b, nil
 }
 
-// newHTTPClient returns the client shared by the SDK and the sink's
-// confirmation requests. It keeps enough idle connections per host for every
-// worker, so the benchmark measures the server rather than client-side
-// connection churn.
+// newHTTPClient returns the client shared by the SDK clients of every
+// endpoint and the sink's confirmation requests. It keeps enough idle
+// connections per host for every worker, so the benchmark measures the server
+// rather than client-side connection churn.
 func newHTTPClient(o options) (*http.Client, error) {
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
 	if o.caBundle != "" {
@@ -123,7 +127,7 @@ func newHTTPClient(o options) (*http.Client, error) {
 		}).DialContext,
 		TLSClientConfig:       tlsConf,
 		TLSHandshakeTimeout:   10 * time.Second,
-		MaxIdleConns:          2 * idle,
+		MaxIdleConns:          2 * idle * max(1, len(o.endpoints)),
 		MaxIdleConnsPerHost:   idle,
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,

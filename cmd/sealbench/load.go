@@ -75,9 +75,13 @@ type phaseResult struct {
 	errs    int64
 	lat     []time.Duration // Publish latency of every successful call
 	okSeqs  []uint64        // sequence numbers of successful publishes
+	// By endpoint (index into options.endpoints): workers, successful
+	// publishes, errors.
+	epWorkers, epOK, epErrs []int64
 }
 
 type worker struct {
+	ep     int // index of the endpoint (and SDK client) this worker publishes to
 	buf    []byte
 	lat    []time.Duration
 	okSeqs []uint64
@@ -86,7 +90,8 @@ type worker struct {
 
 // runPhase publishes until the duration elapses, n messages were published
 // (n > 0), or the run is interrupted. With -rate the workers take their turns
-// from a dispatcher that releases messages at the fixed rate.
+// from a dispatcher that releases messages at the fixed rate. Worker i
+// publishes to endpoint i modulo the number of endpoints.
 func (b *bench) runPhase(phase byte, dur time.Duration, n int64) *phaseResult {
 	o := b.o
 	stop := make(chan struct{})
@@ -122,7 +127,7 @@ func (b *bench) runPhase(phase byte, dur time.Duration, n int64) *phaseResult {
 		tokens := make(chan uint64, o.concurrency)
 		go b.dispatch(tokens, stop, res.start, n)
 		for i := range workers {
-			w := &worker{}
+			w := &worker{ep: i % len(b.pub)}
 			workers[i] = w
 			wg.Add(1)
 			go func() {
@@ -138,7 +143,7 @@ func (b *bench) runPhase(phase byte, dur time.Duration, n int64) *phaseResult {
 	} else {
 		var next atomic.Uint64
 		for i := range workers {
-			w := &worker{}
+			w := &worker{ep: i % len(b.pub)}
 			workers[i] = w
 			wg.Add(1)
 			go func() {
@@ -156,7 +161,13 @@ func (b *bench) runPhase(phase byte, dur time.Duration, n int64) *phaseResult {
 	wg.Wait()
 	res.elapsed = time.Since(res.start)
 
+	res.epWorkers = make([]int64, len(b.pub))
+	res.epOK = make([]int64, len(b.pub))
+	res.epErrs = make([]int64, len(b.pub))
 	for _, w := range workers {
+		res.epWorkers[w.ep]++
+		res.epOK[w.ep] += int64(len(w.lat))
+		res.epErrs[w.ep] += w.errs
 		res.ok += int64(len(w.lat))
 		res.errs += w.errs
 		res.lat = append(res.lat, w.lat...)
@@ -200,7 +211,7 @@ func (b *bench) publishOne(w *worker, phase byte, seq uint64) {
 	w.buf = appendPayload(w.buf[:0], b.runID, phase, seq, t0.Sub(b.base), b.o.size)
 	msg := string(w.buf)
 	ctx, cancel := context.WithTimeout(context.Background(), b.o.timeout)
-	_, err := b.sns.Publish(ctx, &sns.PublishInput{
+	_, err := b.pub[w.ep].Publish(ctx, &sns.PublishInput{
 		TopicArn: aws.String(b.topicArn),
 		Message:  aws.String(msg),
 	})

@@ -2,7 +2,7 @@
 // compatible endpoint: Sealpost, moto_server, or anything else that speaks the
 // SNS API.
 //
-// Two modes:
+// Three modes:
 //
 //   - publish: create a topic with -subs subscriptions (http to a built-in
 //     sink, or sqs) and publish -size byte messages from -concurrency workers
@@ -10,9 +10,18 @@
 //   - e2e: like publish, with http subscriptions to the built-in sink; every
 //     message carries its send time and a sequence number, so the sink can
 //     report delivered throughput, end-to-end latency, duplicates and losses.
+//   - rsa: no server involved; measure this machine's RSA-2048 PKCS#1 v1.5
+//     SHA-256 signing rate with -concurrency goroutines (default: one per CPU)
+//     for -duration. Every signed SNS notification costs one such signature,
+//     so this is the ceiling for signed delivery.
 //
 // With -rate the workers publish at a fixed total rate (open loop) instead of
 // as fast as they can, so latency can be measured below saturation.
+//
+// -endpoint may list several comma-separated endpoints (nodes of one
+// cluster sharing a store): the topic and subscriptions are created through
+// the first, and the publishing workers are spread round-robin over all of
+// them, one SDK client per endpoint.
 //
 // Human-readable results go to stdout; -json adds one JSON line with every
 // figure. Progress and diagnostics go to stderr.
@@ -26,6 +35,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -33,7 +43,8 @@ import (
 
 // options holds the parsed command line.
 type options struct {
-	endpoint    string
+	endpoint    string   // -endpoint as given
+	endpoints   []string // -endpoint split at commas; endpoints[0] is the control plane
 	region      string
 	accessKey   string
 	secretKey   string
@@ -71,22 +82,22 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		fs.PrintDefaults()
 	}
 
-	fs.StringVar(&o.endpoint, "endpoint", "http://127.0.0.1:9911", "SNS endpoint URL")
+	fs.StringVar(&o.endpoint, "endpoint", "http://127.0.0.1:9911", "SNS endpoint URL, or a comma-separated list: control-plane calls go to the first, publishing workers are spread round-robin over all")
 	fs.StringVar(&o.region, "region", "us-east-1", "AWS region")
 	fs.StringVar(&o.accessKey, "access-key", "test", "static access key ID")
 	fs.StringVar(&o.secretKey, "secret-key", "test", "static secret access key")
 	fs.StringVar(&o.caBundle, "ca-bundle", "", "PEM file with extra CA certificates to trust for https endpoints")
-	fs.StringVar(&o.sqsEndpoint, "sqs-endpoint", "", "SQS endpoint used to create queues for -sub-protocol sqs (default: same as -endpoint; \"none\": never create queues, subscribe synthetic queue ARNs)")
+	fs.StringVar(&o.sqsEndpoint, "sqs-endpoint", "", "SQS endpoint used to create queues for -sub-protocol sqs (default: the first -endpoint; \"none\": never create queues, subscribe synthetic queue ARNs)")
 
-	fs.StringVar(&o.mode, "mode", "publish", "benchmark mode: publish or e2e")
+	fs.StringVar(&o.mode, "mode", "publish", "benchmark mode: publish, e2e or rsa")
 	fs.StringVar(&o.topic, "topic", "", "topic name (default: unique sealbench-<run id>)")
 	fs.IntVar(&o.subs, "subs", 2, "number of subscriptions on the topic")
 	fs.StringVar(&o.subProtocol, "sub-protocol", "http", "subscription protocol: http (built-in sink) or sqs (publish mode only)")
 	fs.BoolVar(&o.raw, "raw", false, "set RawMessageDelivery=true on the subscriptions")
 
-	fs.IntVar(&o.concurrency, "concurrency", 16, "number of concurrent publishers")
+	fs.IntVar(&o.concurrency, "concurrency", 16, "number of concurrent publishers (-mode rsa: signing goroutines, default one per CPU)")
 	fs.IntVar(&o.size, "size", 1024, "message size in bytes")
-	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of the measured run (ignored when -n is set)")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of the measured run (ignored when -n is set; -mode rsa: how long to sign)")
 	fs.Int64Var(&o.n, "n", 0, "publish exactly this many messages in the measured run instead of running for -duration")
 	fs.Float64Var(&o.rate, "rate", 0, "total publish rate in messages/s (open loop); 0 publishes as fast as the workers can (closed loop)")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "warm-up before the measured run (0 to skip)")
@@ -118,14 +129,32 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		if o.subs < 1 {
 			return o, errors.New("-mode e2e needs -subs >= 1")
 		}
+	case "rsa":
+		if !explicit["concurrency"] {
+			o.concurrency = runtime.NumCPU()
+		}
+		switch {
+		case o.concurrency < 1:
+			return o, errors.New("-concurrency must be >= 1")
+		case o.duration <= 0:
+			return o, errors.New("-duration must be > 0")
+		case o.size < 1:
+			return o, errors.New("-size must be >= 1")
+		}
+		return o, nil
 	default:
-		return o, fmt.Errorf("unknown -mode %q (want publish or e2e)", o.mode)
+		return o, fmt.Errorf("unknown -mode %q (want publish, e2e or rsa)", o.mode)
 	}
 	if o.subProtocol != "http" && o.subProtocol != "sqs" {
 		return o, fmt.Errorf("unknown -sub-protocol %q (want http or sqs)", o.subProtocol)
 	}
+	for _, ep := range strings.Split(o.endpoint, ",") {
+		if ep = strings.TrimSpace(ep); ep != "" {
+			o.endpoints = append(o.endpoints, ep)
+		}
+	}
 	switch {
-	case o.endpoint == "":
+	case len(o.endpoints) == 0:
 		return o, errors.New("-endpoint is required")
 	case o.subs < 0:
 		return o, errors.New("-subs must be >= 0")
@@ -147,7 +176,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-retries must be >= 0")
 	}
 	if o.sqsEndpoint == "" {
-		o.sqsEndpoint = o.endpoint
+		o.sqsEndpoint = o.endpoints[0]
 	}
 	return o, nil
 }
@@ -193,6 +222,10 @@ func run(args []string, stdout io.Writer) int {
 		case <-done:
 		}
 	}()
+
+	if o.mode == "rsa" {
+		return runRSA(o, interrupted, stdout)
+	}
 
 	b, err := newBench(o, interrupted)
 	if err != nil {
