@@ -33,7 +33,7 @@ type bench struct {
 	sns        *sns.Client   // control plane: the first endpoint
 	pub        []*sns.Client // publishing: one per endpoint (pub[0] == sns)
 	sqs        *sqs.Client   // nil when -sqs-endpoint none
-	sink       *sink       // nil unless http subscriptions are used
+	sink       *sink         // nil unless http subscriptions are used
 
 	topicArn string
 	subs     []subscription

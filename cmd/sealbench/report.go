@@ -12,16 +12,17 @@ import (
 // report holds every figure of a run; it is printed for humans and as one
 // JSON line. Latencies are in milliseconds, rates per second.
 type report struct {
-	Mode        string  `json:"mode"`
-	Endpoint    string  `json:"endpoint"`
-	TopicArn    string  `json:"topic_arn"`
-	Subs        int     `json:"subs"`
-	SubProtocol string  `json:"sub_protocol"`
-	Raw         bool    `json:"raw"`
-	Size        int     `json:"size"`
-	Concurrency int     `json:"concurrency"`
-	RateTarget  float64 `json:"rate_target"`
-	Interrupted bool    `json:"interrupted"`
+	Mode        string   `json:"mode"`
+	Endpoint    string   `json:"endpoint"` // -endpoint as given
+	Endpoints   []string `json:"endpoints"`
+	TopicArn    string   `json:"topic_arn"`
+	Subs        int      `json:"subs"`
+	SubProtocol string   `json:"sub_protocol"`
+	Raw         bool     `json:"raw"`
+	Size        int      `json:"size"`
+	Concurrency int      `json:"concurrency"`
+	RateTarget  float64  `json:"rate_target"`
+	Interrupted bool     `json:"interrupted"`
 
 	WarmupPublished int64 `json:"warmup_published"`
 	WarmupErrors    int64 `json:"warmup_errors"`
@@ -37,13 +38,32 @@ type report struct {
 	PubLatMaxMs   float64          `json:"pub_lat_max_ms"`
 	PubLatMeanMs  float64          `json:"pub_lat_mean_ms"`
 
+	// Measured-phase publishing by endpoint, in -endpoint order.
+	PerEndpoint []endpointReport `json:"per_endpoint"`
+
 	// Publish mode with http subscriptions: deliveries the sink had received
 	// when the last Publish returned.
 	SinkDeliveries *int64 `json:"sink_deliveries,omitempty"`
 
 	*e2eReport
 
+	// CPU seconds (user+system) sealbench used from its start until the
+	// figures were collected (after the e2e drain), the wall time of that
+	// span, and CPUs busy on average over it.
+	CPUS        float64 `json:"cpu_s"`
+	RunWallS    float64 `json:"run_wall_s"`
+	CPUsBusyAvg float64 `json:"cpus_busy_avg"`
+
 	errSamples map[string]string
+}
+
+// endpointReport is the measured-phase publishing through one endpoint.
+type endpointReport struct {
+	Endpoint      string  `json:"endpoint"`
+	Workers       int64   `json:"workers"`
+	Published     int64   `json:"published"`
+	Errors        int64   `json:"errors"`
+	PublishPerSec float64 `json:"publish_per_sec"`
 }
 
 // e2eReport holds the delivery figures of -mode e2e. A delivery is one
@@ -74,6 +94,7 @@ func (b *bench) measure() *report {
 	rep := &report{
 		Mode:        o.mode,
 		Endpoint:    o.endpoint,
+		Endpoints:   o.endpoints,
 		TopicArn:    b.topicArn,
 		Subs:        len(b.subs),
 		SubProtocol: o.subProtocol,
@@ -119,6 +140,15 @@ func (b *bench) measure() *report {
 	rep.PubLatP99Ms = ms(percentile(res.lat, 0.99))
 	rep.PubLatMaxMs = ms(percentile(res.lat, 1))
 	rep.PubLatMeanMs = ms(mean(res.lat))
+	for i, ep := range o.endpoints {
+		rep.PerEndpoint = append(rep.PerEndpoint, endpointReport{
+			Endpoint:      ep,
+			Workers:       res.epWorkers[i],
+			Published:     res.epOK[i],
+			Errors:        res.epErrs[i],
+			PublishPerSec: round3(perSec(res.epOK[i], res.elapsed)),
+		})
+	}
 
 	if b.sink != nil && o.mode == "publish" {
 		n := b.sink.uniqueCount()
@@ -128,6 +158,12 @@ func (b *bench) measure() *report {
 		rep.e2eReport = b.collectE2E(res)
 	}
 	rep.Interrupted = b.isInterrupted()
+	wall := time.Since(b.base)
+	rep.CPUS = round3(processCPU())
+	rep.RunWallS = round3(wall.Seconds())
+	if wall > 0 {
+		rep.CPUsBusyAvg = round3(rep.CPUS / wall.Seconds())
+	}
 
 	b.errs.mu.Lock()
 	rep.ErrorCodes = make(map[string]int64, len(b.errs.counts))
@@ -219,6 +255,12 @@ func (r *report) print(w io.Writer, jsonLine bool) {
 	}
 	fmt.Fprintf(w, "  publish latency: p50 %.3fms  p90 %.3fms  p99 %.3fms  max %.3fms  mean %.3fms\n",
 		r.PubLatP50Ms, r.PubLatP90Ms, r.PubLatP99Ms, r.PubLatMaxMs, r.PubLatMeanMs)
+	if len(r.PerEndpoint) > 1 {
+		for _, e := range r.PerEndpoint {
+			fmt.Fprintf(w, "  via %s: %d workers, %d ok, %d errors = %.1f msgs/s\n",
+				e.Endpoint, e.Workers, e.Published, e.Errors, e.PublishPerSec)
+		}
+	}
 	if r.SinkDeliveries != nil {
 		fmt.Fprintf(w, "  sink: %d of %d deliveries received when the last Publish returned\n",
 			*r.SinkDeliveries, r.Published*int64(r.Subs))
@@ -241,6 +283,7 @@ func (r *report) print(w io.Writer, jsonLine bool) {
 		fmt.Fprintf(w, "  end-to-end latency: p50 %.3fms  p90 %.3fms  p99 %.3fms  max %.3fms  mean %.3fms\n",
 			e.E2ELatP50Ms, e.E2ELatP90Ms, e.E2ELatP99Ms, e.E2ELatMaxMs, e.E2ELatMeanMs)
 	}
+	fmt.Fprintf(w, "  sealbench cpu: %.2fs in %.2fs (%.2f CPUs busy on average)\n", r.CPUS, r.RunWallS, r.CPUsBusyAvg)
 	if len(r.ErrorCodes) > 0 {
 		codes := make([]string, 0, len(r.ErrorCodes))
 		for c := range r.ErrorCodes {

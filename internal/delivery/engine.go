@@ -97,7 +97,7 @@ func New(st store.Store, svc *sns.Service, signer *snssig.Signer, log *slog.Logg
 		opts.Now = time.Now
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Transport: &http.Transport{
+		opts.HTTPClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Transport: &http.Transport{
 			Proxy:               nil,
 			MaxIdleConnsPerHost: opts.Workers,
 			IdleConnTimeout:     90 * time.Second,

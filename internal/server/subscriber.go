@@ -25,10 +25,15 @@ func subscriberClient(caFile string) (*http.Client, error) {
 			return nil, fmt.Errorf("subscriber CA: no certificates in %s", caFile)
 		}
 	}
-	return &http.Client{Transport: &http.Transport{
+	return &http.Client{CheckRedirect: noRedirects, Transport: &http.Transport{
 		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
 	}}, nil
 }
+
+// noRedirects makes a 3xx answer the delivery's outcome: SNS does not follow
+// redirects, and following them would let an endpoint bounce deliveries to
+// an address nobody subscribed.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
