@@ -11,8 +11,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -229,5 +231,112 @@ func TestE2EAgainstFakeSNS(t *testing.T) {
 			}
 			t.Log(out.String())
 		})
+	}
+}
+
+// TestMultipleEndpoints publishes through two servers that share one fake
+// SNS: control-plane calls must go to the first only, and the publishing
+// workers must be spread over both.
+func TestMultipleEndpoints(t *testing.T) {
+	f := newFakeSNS(t, false)
+	var second, secondPublishes atomic.Int64
+	srv2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		second.Add(1)
+		if r.Method == http.MethodPost {
+			if err := r.ParseForm(); err == nil && r.Form.Get("Action") == "Publish" {
+				secondPublishes.Add(1)
+			}
+		}
+		f.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv2.Close)
+
+	var out bytes.Buffer
+	args := []string{"-endpoint", f.srv.URL + "," + srv2.URL, "-mode", "e2e", "-raw", "-subs", "2",
+		"-concurrency", "3", "-duration", "300ms", "-warmup", "0", "-drain", "5s", "-json"}
+	if rc := run(args, &out); rc != 0 {
+		t.Fatalf("run = %d\n%s", rc, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var rep struct {
+		Published   int64    `json:"published"`
+		Lost        int64    `json:"lost"`
+		Delivered   int64    `json:"delivered"`
+		Endpoints   []string `json:"endpoints"`
+		PerEndpoint []struct {
+			Endpoint  string `json:"endpoint"`
+			Workers   int64  `json:"workers"`
+			Published int64  `json:"published"`
+			Errors    int64  `json:"errors"`
+		} `json:"per_endpoint"`
+		CPUS float64 `json:"cpu_s"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+		t.Fatalf("json line: %v\n%s", err, out.String())
+	}
+	if len(rep.Endpoints) != 2 || len(rep.PerEndpoint) != 2 {
+		t.Fatalf("endpoints: %+v\n%s", rep, out.String())
+	}
+	// Three workers round-robin over two endpoints: 2 and 1.
+	if rep.PerEndpoint[0].Workers != 2 || rep.PerEndpoint[1].Workers != 1 {
+		t.Fatalf("workers per endpoint: %+v", rep.PerEndpoint)
+	}
+	var sum int64
+	for i, e := range rep.PerEndpoint {
+		if e.Endpoint != rep.Endpoints[i] || e.Published == 0 || e.Errors != 0 {
+			t.Fatalf("endpoint %d: %+v\n%s", i, e, out.String())
+		}
+		sum += e.Published
+	}
+	if sum != rep.Published || rep.Lost != 0 || rep.Delivered != 2*rep.Published {
+		t.Fatalf("totals: %+v\n%s", rep, out.String())
+	}
+	if got := secondPublishes.Load(); got != rep.PerEndpoint[1].Published {
+		t.Fatalf("second endpoint saw %d publishes, report says %d", got, rep.PerEndpoint[1].Published)
+	}
+	if second.Load() != secondPublishes.Load() {
+		t.Fatalf("second endpoint got %d requests, %d of them publishes: control plane leaked", second.Load(), secondPublishes.Load())
+	}
+	if rep.CPUS <= 0 {
+		t.Fatalf("cpu_s = %v", rep.CPUS)
+	}
+}
+
+func TestParseEndpointsAndRSAFlags(t *testing.T) {
+	o, err := parseFlags([]string{"-endpoint", " http://a:1 ,http://b:2,, "}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.endpoints) != 2 || o.endpoints[0] != "http://a:1" || o.endpoints[1] != "http://b:2" || o.sqsEndpoint != "http://a:1" {
+		t.Fatalf("endpoints %q, sqs endpoint %q", o.endpoints, o.sqsEndpoint)
+	}
+	if _, err := parseFlags([]string{"-endpoint", " , "}, io.Discard); err == nil {
+		t.Fatal("empty endpoint list accepted")
+	}
+	o, err = parseFlags([]string{"-mode", "rsa"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.concurrency != runtime.NumCPU() {
+		t.Fatalf("rsa default concurrency %d, want %d", o.concurrency, runtime.NumCPU())
+	}
+	o, err = parseFlags([]string{"-mode", "rsa", "-concurrency", "1"}, io.Discard)
+	if err != nil || o.concurrency != 1 {
+		t.Fatalf("rsa -concurrency 1: %d, %v", o.concurrency, err)
+	}
+}
+
+func TestRSAMode(t *testing.T) {
+	var out bytes.Buffer
+	if rc := run([]string{"-mode", "rsa", "-concurrency", "1", "-duration", "200ms", "-json"}, &out); rc != 0 {
+		t.Fatalf("run = %d\n%s", rc, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var rep rsaReport
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+		t.Fatalf("json line: %v\n%s", err, out.String())
+	}
+	if rep.Mode != "rsa" || rep.KeyBits != 2048 || rep.Concurrency != 1 || rep.Signatures == 0 || rep.SignaturesPerSec <= 0 {
+		t.Fatalf("report: %+v", rep)
 	}
 }
