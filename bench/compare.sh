@@ -5,12 +5,20 @@
 # Usage: bench/compare.sh            (from anywhere inside the repository)
 #
 # Scenarios:
-#   publish  -mode publish, SUBS subscriptions of SUB_PROTOCOL, closed loop
-#   e2e-raw  -mode e2e -raw (http subscriptions to sealbench's sink)
+#   publish     -mode publish, SUBS subscriptions of SUB_PROTOCOL, closed loop
+#   e2e-raw     -mode e2e -raw (http subscriptions to sealbench's sink)
+#   e2e-signed  -mode e2e without -raw: every notification is signed and
+#               delivered in the SNS JSON envelope ("e2e" is an alias)
+#
+# After the scenarios, `sealbench -mode rsa` measures this machine's RSA-2048
+# signing rate on all cores and on one core, and the Sealpost e2e-signed
+# delivery rate is printed as a ratio of both (every signed notification
+# needs one RSA signature, so signing is the ceiling for signed delivery).
 #
 # Environment knobs (defaults in brackets):
 #   DURATION [10s]  WARMUP [1s]  DRAIN [30s]  SIZE [1024]  CONCURRENCY [16]
-#   SUBS [2]  SUB_PROTOCOL [http]  SCENARIOS ["publish e2e-raw"]
+#   SUBS [2]  SUB_PROTOCOL [http]  SCENARIOS ["publish e2e-raw e2e-signed"]
+#   RSA [1] (0 skips the signing measurement)  RSA_DURATION [5s] per rsa run
 #   SEALBENCH_ARGS  extra flags for every sealbench run (e.g. "-rate 50")
 #   SEALPOST_ARGS   extra flags for sealpost
 #   SEALPOST_BIN    use this sealpost binary instead of building ./cmd/sealpost
@@ -34,7 +42,9 @@ SIZE=${SIZE:-1024}
 CONCURRENCY=${CONCURRENCY:-16}
 SUBS=${SUBS:-2}
 SUB_PROTOCOL=${SUB_PROTOCOL:-http}
-SCENARIOS=${SCENARIOS:-"publish e2e-raw"}
+SCENARIOS=${SCENARIOS:-"publish e2e-raw e2e-signed"}
+RSA=${RSA:-1}
+RSA_DURATION=${RSA_DURATION:-5s}
 SEALBENCH_ARGS=${SEALBENCH_ARGS:-}
 SEALPOST_ARGS=${SEALPOST_ARGS:-}
 SEALPOST_BIN=${SEALPOST_BIN:-}
@@ -155,8 +165,8 @@ scenario_args() { # scenario
 	case "$1" in
 	publish) echo "-mode publish -sub-protocol $SUB_PROTOCOL" ;;
 	e2e-raw) echo "-mode e2e -raw -drain $DRAIN" ;;
-	e2e) echo "-mode e2e -drain $DRAIN" ;;
-	*) die "unknown scenario $1 (want publish, e2e-raw or e2e)" ;;
+	e2e-signed | e2e) echo "-mode e2e -drain $DRAIN" ;;
+	*) die "unknown scenario $1 (want publish, e2e-raw or e2e-signed)" ;;
 	esac
 }
 
@@ -185,6 +195,28 @@ for sc in $SCENARIOS; do
 		grep '^{' "$tmp/$sc.$target.out" | tail -n 1 >"$tmp/$sc.$target.json" || true
 	done
 done
+
+# The RSA signing ceiling, measured while both servers sit idle: all cores
+# (one goroutine per CPU), then one core.
+if [ "$RSA" = 1 ]; then
+	for rsa in all one; do
+		if [ "$rsa" = all ]; then rsa_args=(); else rsa_args=(-concurrency 1); fi
+		log "sealbench -mode rsa ${rsa_args[*]} for $RSA_DURATION"
+		rc=0
+		"$tmp/sealbench" -mode rsa "${rsa_args[@]}" -duration "$RSA_DURATION" -json \
+			>"$tmp/rsa.$rsa.out" 2>"$tmp/rsa.$rsa.err" &
+		bench_pid=$!
+		wait "$bench_pid" || rc=$?
+		bench_pid=""
+		grep -v '^{' "$tmp/rsa.$rsa.out" | sed "s/^/  [rsa] /" >&2 || true
+		[ "$rc" != 130 ] || exit 130
+		if [ "$rc" != 0 ]; then
+			log "sealbench -mode rsa exited with status $rc; last lines of its log:"
+			tail -n 5 "$tmp/rsa.$rsa.err" >&2 || true
+		fi
+		grep '^{' "$tmp/rsa.$rsa.out" | tail -n 1 >"$tmp/rsa.$rsa.json" || true
+	done
+fi
 
 echo
 echo "sealbench: moto_server vs Sealpost — ${SIZE}-byte messages, concurrency $CONCURRENCY, $SUBS subscription(s), $DURATION per run${SEALBENCH_ARGS:+, extra flags: $SEALBENCH_ARGS}"
@@ -257,4 +289,43 @@ for r in rows:
         print()
     print(line(r))
     prev = r[0]
+EOF
+
+[ "$RSA" = 1 ] || exit 0
+echo
+python3 - "$tmp" "$SUBS" <<'EOF'
+import json, os, sys
+
+tmp, subs = sys.argv[1], int(sys.argv[2])
+
+def load(name):
+    try:
+        with open(os.path.join(tmp, name)) as f:
+            line = f.read().strip()
+        return json.loads(line) if line else None
+    except (OSError, ValueError):
+        return None
+
+all_, one = load("rsa.all.json"), load("rsa.one.json")
+signed = load("e2e-signed.sealpost.json") or load("e2e.sealpost.json")
+print("RSA-2048 signing ceiling (sealbench -mode rsa: RSASSA-PKCS1-v1_5 SHA-256 over the message, on this machine)")
+for label, r in (("all cores", all_), ("one core", one)):
+    if r:
+        print(f"  {label + ':':11} {r['signatures_per_sec']:9.1f} signatures/s  ({r['concurrency']} goroutine(s), "
+              f"{r['sign_mean_ms']:.3f} ms per signature, {r['cpus_busy_avg']:.2f} CPUs busy)")
+    else:
+        print(f"  {label + ':':11} n/a (sealbench -mode rsa failed)")
+if not signed or not signed.get("deliveries_per_sec"):
+    print("Sealpost signed delivery: n/a (no e2e-signed result for Sealpost; add e2e-signed to SCENARIOS)")
+    sys.exit(0)
+d = signed["deliveries_per_sec"]
+m = signed.get("delivered_msgs_per_sec") or d / max(subs, 1)
+print(f"Sealpost e2e-signed: {d:.1f} deliveries/s = {m:.1f} msgs/s per subscription "
+      f"({signed.get('envelope_bodies')} signed envelopes, {signed.get('lost')} lost, {signed.get('duplicates')} duplicates)")
+def ratio(x, r):
+    return f"{x / r['signatures_per_sec']:.2f}" if r and r.get("signatures_per_sec") else "n/a"
+print(f"  signed deliveries/s / signing rate:  {ratio(d, all_)} of all cores, {ratio(d, one)} of one core")
+print(f"  signed msgs/s / signing rate:        {ratio(m, all_)} of all cores, {ratio(m, one)} of one core")
+print(f"  (Sealpost signs each message once and reuses the signature for all {subs} subscription(s): msgs/s is")
+print( "   the signatures it computed per second; a ratio near 1 of all cores means signing alone would saturate the machine)")
 EOF

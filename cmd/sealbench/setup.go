@@ -193,6 +193,12 @@ func (b *bench) waitConfirmed(ctx context.Context) {
 
 // teardown deletes what setup created (when -cleanup) and stops the sink.
 func (b *bench) teardown() {
+	start := time.Now()
+	defer func() {
+		if d := time.Since(start); d > time.Second {
+			logf("teardown took %v", d.Round(time.Millisecond))
+		}
+	}()
 	if b.o.cleanup {
 		ctx := context.Background()
 		for _, s := range b.subs {
@@ -224,7 +230,11 @@ func (b *bench) teardown() {
 		}
 	}
 	if b.sink != nil {
+		t := time.Now()
 		b.sink.close()
+		if d := time.Since(t); d > time.Second {
+			logf("sink shutdown took %v (deliveries still in progress)", d.Round(time.Millisecond))
+		}
 	}
 }
 

@@ -25,6 +25,13 @@ type sink struct {
 	srv  *http.Server
 	done chan struct{}
 
+	// fresh holds the connections that have not sent a request yet.
+	// http.Server.Shutdown waits up to 5s for those (a client's HTTP
+	// transport often dials a spare connection it then never uses), so
+	// close closes them itself.
+	connMu sync.Mutex
+	fresh  map[net.Conn]struct{}
+
 	mu sync.Mutex
 	// Measured phase: first receipt of every (subscription, sequence) pair.
 	seen      map[deliveryKey]struct{}
@@ -69,11 +76,21 @@ func startSink(b *bench, listen string) (*sink, error) {
 		done:        make(chan struct{}),
 		seen:        make(map[deliveryKey]struct{}),
 		confirmedBy: make(map[int]string),
+		fresh:       make(map[net.Conn]struct{}),
 	}
 	s.srv = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		ConnState: func(c net.Conn, state http.ConnState) {
+			s.connMu.Lock()
+			defer s.connMu.Unlock()
+			if state == http.StateNew {
+				s.fresh[c] = struct{}{}
+			} else {
+				delete(s.fresh, c)
+			}
+		},
 	}
 	go func() {
 		defer close(s.done)
@@ -84,9 +101,22 @@ func startSink(b *bench, listen string) (*sink, error) {
 	return s, nil
 }
 
+// close stops the sink: requests in progress may finish (up to 2s); idle
+// connections and connections that never sent a request are closed at once.
 func (s *sink) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	go func() {
+		// Shutdown has stopped accepting by the time this runs, or does so
+		// a moment later; a connection accepted in between is at worst
+		// left to the 2s timeout.
+		time.Sleep(10 * time.Millisecond)
+		s.connMu.Lock()
+		for c := range s.fresh {
+			c.Close()
+		}
+		s.connMu.Unlock()
+	}()
 	if err := s.srv.Shutdown(ctx); err != nil {
 		s.srv.Close()
 	}
