@@ -104,7 +104,7 @@ func New(st store.Store, svc *sns.Service, signer *snssig.Signer, log *slog.Logg
 		}}
 	}
 	return &Engine{st: st, svc: svc, signer: signer, log: log, opts: opts,
-		counters: map[string]*Counters{}, buckets: map[string]*bucket{}, sigs: sigCache{m: map[sigKey]string{}}}
+		counters: map[string]*Counters{}, buckets: map[string]*bucket{}, sigs: sigCache{m: map[sigKey]*sigEntry{}}}
 }
 
 // Stats returns a copy of a subscription's counters.

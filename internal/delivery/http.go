@@ -149,9 +149,18 @@ type sigKey struct {
 }
 
 // sigCache keeps recent signatures; it is cleared when it grows too big.
+// Concurrent deliveries of one message wait for the first one's signature
+// instead of signing again (the deliveries of a message are usually leased
+// together, so without this every subscription would pay for a signature).
 type sigCache struct {
 	mu sync.Mutex
-	m  map[sigKey]string
+	m  map[sigKey]*sigEntry
+}
+
+type sigEntry struct {
+	done chan struct{}
+	sig  string
+	err  error
 }
 
 const sigCacheMax = 65536
@@ -159,22 +168,27 @@ const sigCacheMax = 65536
 func (e *Engine) sign(version string, m snssig.Message) (string, error) {
 	k := sigKey{id: m.MessageID, version: version, typ: m.Type, digest: sha256.Sum256(snssig.StringToSign(m))}
 	e.sigs.mu.Lock()
-	s, ok := e.sigs.m[k]
-	e.sigs.mu.Unlock()
-	if ok {
-		return s, nil
+	if ent, ok := e.sigs.m[k]; ok {
+		e.sigs.mu.Unlock()
+		<-ent.done
+		return ent.sig, ent.err
 	}
-	s, err := e.signer.Sign(version, m)
-	if err != nil {
-		return "", err
-	}
-	e.sigs.mu.Lock()
 	if len(e.sigs.m) >= sigCacheMax {
-		e.sigs.m = make(map[sigKey]string)
+		e.sigs.m = make(map[sigKey]*sigEntry)
 	}
-	e.sigs.m[k] = s
+	ent := &sigEntry{done: make(chan struct{})}
+	e.sigs.m[k] = ent
 	e.sigs.mu.Unlock()
-	return s, nil
+	ent.sig, ent.err = e.signer.Sign(version, m)
+	close(ent.done)
+	if ent.err != nil {
+		e.sigs.mu.Lock()
+		if e.sigs.m[k] == ent {
+			delete(e.sigs.m, k)
+		}
+		e.sigs.mu.Unlock()
+	}
+	return ent.sig, ent.err
 }
 
 // sendHTTP makes one attempt and classifies it.
