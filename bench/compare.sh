@@ -326,6 +326,12 @@ def ratio(x, r):
     return f"{x / r['signatures_per_sec']:.2f}" if r and r.get("signatures_per_sec") else "n/a"
 print(f"  signed deliveries/s / signing rate:  {ratio(d, all_)} of all cores, {ratio(d, one)} of one core")
 print(f"  signed msgs/s / signing rate:        {ratio(m, all_)} of all cores, {ratio(m, one)} of one core")
+dd = signed.get("drain_deliveries_per_sec")
+if dd:
+    dm = dd / max(subs, 1)
+    print(f"  delivery alone (the drain after the last publish, {signed.get('drain_deliveries')} deliveries): "
+          f"{dd:.1f} deliveries/s = {dm:.1f} signed msgs/s")
+    print(f"    signed msgs/s / signing rate:      {ratio(dm, all_)} of all cores, {ratio(dm, one)} of one core")
 print(f"  (Sealpost signs each message once and reuses the signature for all {subs} subscription(s): msgs/s is")
 print( "   the signatures it computed per second; a ratio near 1 of all cores means signing alone would saturate the machine)")
 EOF
