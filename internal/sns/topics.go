@@ -272,19 +272,32 @@ func (s *Service) getTopic(ctx context.Context, topicARN string) (store.Topic, e
 	return t, nil
 }
 
-// DefaultPolicy is the policy AWS gives a topic without one.
+// DefaultPolicy is the policy AWS gives a topic without one, with its
+// members in AWS's order.
 func DefaultPolicy(t store.Topic) string {
-	p := map[string]any{
-		"Version": "2008-10-17",
-		"Id":      "__default_policy_ID",
-		"Statement": []any{map[string]any{
-			"Sid":       "__default_statement_ID",
-			"Effect":    "Allow",
-			"Principal": map[string]any{"AWS": "*"},
-			"Action": []string{"SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
+	type statement struct {
+		Sid       string                       `json:"Sid"`
+		Effect    string                       `json:"Effect"`
+		Principal map[string]string            `json:"Principal"`
+		Action    []string                     `json:"Action"`
+		Resource  string                       `json:"Resource"`
+		Condition map[string]map[string]string `json:"Condition"`
+	}
+	p := struct {
+		Version   string      `json:"Version"`
+		ID        string      `json:"Id"`
+		Statement []statement `json:"Statement"`
+	}{
+		Version: "2008-10-17",
+		ID:      "__default_policy_ID",
+		Statement: []statement{{
+			Sid:       "__default_statement_ID",
+			Effect:    "Allow",
+			Principal: map[string]string{"AWS": "*"},
+			Action: []string{"SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
 				"SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic", "SNS:Publish"},
-			"Resource":  t.ARN,
-			"Condition": map[string]any{"StringEquals": map[string]any{"AWS:SourceOwner": t.Account}},
+			Resource:  t.ARN,
+			Condition: map[string]map[string]string{"StringEquals": {"AWS:SourceOwner": t.Account}},
 		}},
 	}
 	b, _ := json.Marshal(p)
