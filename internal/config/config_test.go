@@ -1,0 +1,57 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := Parse(nil, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9911" || c.DataDir != "./sealpost-data" || c.Region != "us-east-1" || c.Store != "" ||
+		c.PublicURL != "http://127.0.0.1:9911" || c.DeliveryLease != 30*time.Second || c.CacheTTL != time.Second {
+		t.Fatalf("defaults %+v", c)
+	}
+}
+
+func TestEnvAndFlags(t *testing.T) {
+	c, err := Parse([]string{"--region", "eu-west-1"}, env(map[string]string{
+		"SEALPOST_REGION": "ap-south-1", "SEALPOST_LISTEN": "127.0.0.1:1234", "SEALPOST_CACHE_TTL": "250ms",
+		"SEALPOST_STORE": "postgres://u@h/db", "SEALPOST_PUBLIC_URL": "https://sns.example/",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Region != "eu-west-1" { // the flag wins over its env twin
+		t.Fatalf("region %s", c.Region)
+	}
+	if c.Listen != "127.0.0.1:1234" || c.CacheTTL != 250*time.Millisecond || c.Store != "postgres://u@h/db" || c.PublicURL != "https://sns.example" {
+		t.Fatalf("%+v", c)
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	for _, args := range [][]string{
+		{"--listen", "nope"},
+		{"--region", "Mars"},
+		{"--tls-cert", "a.pem"},
+		{"--store", "mysql://x"},
+		{"--log-level", "loud"},
+		{"--delivery-lease", "10ms"},
+		{"--cache-ttl", "1h"},
+		{"--data-dir", ""},
+		{"extra"},
+		{"--no-such-flag"},
+	} {
+		if _, err := Parse(args, env(nil)); err == nil {
+			t.Errorf("%v accepted", args)
+		} else if strings.TrimSpace(err.Error()) == "" {
+			t.Errorf("%v: empty error", args)
+		}
+	}
+}
