@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -548,4 +549,33 @@ func TestUnsupportedActions(t *testing.T) {
 	wantCode(t, err, "InvalidParameter")
 	_, err = c.GetSMSAttributes(ctx, &sns.GetSMSAttributesInput{})
 	wantCode(t, err, "InvalidAction")
+}
+
+func TestAccountsFromCredentialsFile(t *testing.T) {
+	ctx := context.Background()
+	path := t.TempDir() + "/creds.json"
+	if err := os.WriteFile(path, []byte(`{"accounts":[
+		{"id":"111122223333","users":[{"name":"alice","accessKeys":[{"id":"AKALICE","secret":"s1"}]}]},
+		{"id":"444455556666","users":[{"name":"bob","accessKeys":[{"id":"AKBOB","secret":"s2"}]}]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := testserver.Start(t, testserver.Options{Args: []string{"--credentials", path}})
+	alice := srv.SNSClient(t, srv.URL(), "AKALICE", "s1", "")
+	bob := srv.SNSClient(t, srv.URL(), "AKBOB", "s2", "")
+	a, err := alice.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("mine")})
+	if err != nil || aws.ToString(a.TopicArn) != "arn:aws:sns:us-east-1:111122223333:mine" {
+		t.Fatalf("alice: %v %v", aws.ToString(a.TopicArn), err)
+	}
+	b, err := bob.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("mine")})
+	if err != nil || aws.ToString(b.TopicArn) != "arn:aws:sns:us-east-1:444455556666:mine" {
+		t.Fatalf("bob: %v %v", aws.ToString(b.TopicArn), err)
+	}
+	list, _ := bob.ListTopics(ctx, &sns.ListTopicsInput{})
+	if len(list.Topics) != 1 || aws.ToString(list.Topics[0].TopicArn) != aws.ToString(b.TopicArn) {
+		t.Fatalf("bob lists %v", list.Topics)
+	}
+	attrs, _ := alice.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: a.TopicArn})
+	if attrs.Attributes["Owner"] != "111122223333" {
+		t.Fatalf("owner %v", attrs.Attributes["Owner"])
+	}
 }
