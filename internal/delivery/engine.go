@@ -219,7 +219,7 @@ const (
 )
 
 // parkFor is how long a delivery without a transport waits between looks.
-const parkFor = 20 * time.Second
+const parkFor = 5 * time.Minute
 
 // awsManagedRetry is AWS's fixed policy for AWS-managed endpoints (SQS):
 // 3 immediate, 2 at 1 s, 10 exponential 1→20 s, 100,000 at 20 s.
