@@ -71,6 +71,11 @@ func TestBadInputGetsAWSErrors(t *testing.T) {
 		{"10000 attributes", form, manyAttrs(10000), 400, "MalformedQueryString"}, // over the 10,000-parameter form limit
 		{"200 attributes", form, manyAttrs(200), 400, "ParameterValueInvalid"},
 		{"5 MiB body", form, "Action=Publish&Message=" + strings.Repeat("x", 5<<20), 413, "RequestEntityTooLarge"},
+		{"NUL in a name", form, "Action=CreateTopic&Name=a%00b", 400, "InvalidParameter"},
+		{"NUL in an attribute", form, "Action=SetTopicAttributes&TopicArn=" + url.QueryEscape(arn) + "&AttributeName=DisplayName&AttributeValue=a%00b", 400, "InvalidParameter"},
+		{"NUL in a tag", form, "Action=TagResource&ResourceArn=" + url.QueryEscape(arn) + "&Tags.member.1.Key=k&Tags.member.1.Value=%00", 400, "InvalidParameter"},
+		{"NUL in an sqs endpoint", form, "Action=Subscribe&TopicArn=" + url.QueryEscape(arn) + "&Protocol=sqs&Endpoint=arn:aws:sqs:us-east-1:000000000000:q%00", 400, "InvalidParameter"},
+		{"invalid UTF-8 in an attribute", form, "Action=SetTopicAttributes&TopicArn=" + url.QueryEscape(arn) + "&AttributeName=DisplayName&AttributeValue=%ff", 400, "InvalidParameter"},
 		{"binary garbage", form, "Action=Publish&TopicArn=" + url.QueryEscape(arn) + "&Message=%ff%fe", 400, "InvalidParameter"},
 		{"bad base64", form, "Action=Publish&TopicArn=" + url.QueryEscape(arn) + "&Message=m&MessageAttributes.entry.1.Name=b&MessageAttributes.entry.1.Value.DataType=Binary&MessageAttributes.entry.1.Value.BinaryValue=***", 400, "ParameterValueInvalid"},
 	}

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sealpost/sealpost/internal/sns"
 )
@@ -134,7 +135,11 @@ func (a *API) Serve(w http.ResponseWriter, r *http.Request, c sns.Caller, params
 		return
 	}
 	xw := newXMLWriter(action)
-	if err := h(r.Context(), a.svc, c, form{params}, xw); err != nil {
+	err := checkText(params)
+	if err == nil {
+		err = h(r.Context(), a.svc, c, form{params}, xw)
+	}
+	if err != nil {
 		code, status := Code(err)
 		msg := err.Error()
 		if status >= 500 {
@@ -149,6 +154,24 @@ func (a *API) Serve(w http.ResponseWriter, r *http.Request, c sns.Caller, params
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
+}
+
+// checkText rejects parameters that are not valid UTF-8 or hold a NUL: no
+// SNS value may (binary values travel base64-encoded), XML cannot carry them
+// back, and PostgreSQL text cannot store NUL.
+func checkText(params url.Values) error {
+	for k, vs := range params {
+		bad := !utf8.ValidString(k) || strings.IndexByte(k, 0) >= 0
+		for _, v := range vs {
+			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+				bad = true
+			}
+		}
+		if bad {
+			return paramErr(truncate(k, 128) + " Reason: the value must be valid UTF-8 without NUL characters")
+		}
+	}
+	return nil
 }
 
 func truncate(s string, n int) string {
