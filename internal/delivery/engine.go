@@ -72,6 +72,9 @@ type Engine struct {
 	buckets  map[string]*bucket
 
 	sigs sigCache
+
+	// acks, while Run runs over a store.BatchAcker, feeds the batching acker.
+	acks chan store.Lease
 }
 
 // New returns an engine.
@@ -149,7 +152,22 @@ func (e *Engine) Run(ctx context.Context) error {
 	slots := make(chan struct{}, e.opts.Workers)
 	freed := make(chan struct{}, 1)
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	if ba, ok := e.st.(store.BatchAcker); ok {
+		e.acks = make(chan store.Lease, 4*e.opts.Workers)
+		ackerDone := make(chan struct{})
+		go func() {
+			defer close(ackerDone)
+			e.batchAcks(ba)
+		}()
+		defer func() {
+			wg.Wait() // no more acks after this
+			close(e.acks)
+			<-ackerDone
+			e.acks = nil
+		}()
+	} else {
+		defer wg.Wait()
+	}
 	ticker := time.NewTicker(e.opts.PollInterval)
 	defer ticker.Stop()
 	for {
@@ -188,7 +206,8 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // Tick leases every delivery due now and processes them synchronously. It
-// returns how many it processed. Tests use it with an injected clock.
+// returns how many it processed. Tests use it with an injected clock; it
+// must not run at the same time as Run.
 func (e *Engine) Tick(ctx context.Context) (int, error) {
 	n := 0
 	for {
@@ -305,7 +324,39 @@ func (e *Engine) process(ctx context.Context, l store.Lease) {
 	}
 }
 
+// batchAcks acks leases from e.acks in batches: whatever has queued up
+// while the previous batch was written goes into the next one, so batching
+// adds no waiting. It returns when e.acks is closed and drained.
+func (e *Engine) batchAcks(ba store.BatchAcker) {
+	const maxBatch = 256
+	batch := make([]store.Lease, 0, maxBatch)
+	for l := range e.acks {
+		batch = append(batch[:0], l)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case l, ok := <-e.acks:
+				if !ok {
+					break more
+				}
+				batch = append(batch, l)
+			default:
+				break more
+			}
+		}
+		if err := ba.AckAll(context.Background(), batch); err != nil {
+			// The deliveries stay leased and are delivered again after
+			// their leases expire: a duplicate, never a loss.
+			e.log.Warn("ack deliveries", "count", len(batch), "err", err)
+		}
+	}
+}
+
 func (e *Engine) ack(ctx context.Context, l store.Lease) {
+	if e.acks != nil {
+		e.acks <- l
+		return
+	}
 	if err := e.st.Ack(ctx, l); err != nil {
 		e.log.Warn("ack delivery", "subscription", l.SubscriptionARN, "message_id", l.MessageID, "err", err)
 	}

@@ -162,3 +162,11 @@ type Store interface {
 type Waker interface {
 	DeliveriesReady() <-chan struct{}
 }
+
+// BatchAcker is implemented by drivers that can ack many leases in one
+// write (one transaction). Each lease is acked as Ack would; a lease that no
+// longer holds is skipped, not an error. The delivery engine batches its acks
+// when the driver offers this.
+type BatchAcker interface {
+	AckAll(ctx context.Context, ls []Lease) error
+}

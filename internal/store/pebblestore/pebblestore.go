@@ -764,3 +764,28 @@ func (h *dueHeap) Pop() any {
 
 var _ store.Store = (*Store)(nil)
 var _ store.Waker = (*Store)(nil)
+
+// AckAll implements store.BatchAcker with one unsynced batch.
+func (s *Store) AckAll(ctx context.Context, ls []store.Lease) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	s.mu.Lock()
+	for _, l := range ls {
+		st := s.subs[l.SubscriptionARN][l.MessageID]
+		if st == nil || st.owner != l.Owner || !st.leaseUntil.Equal(l.LeaseUntil) {
+			continue
+		}
+		delete(s.subs[l.SubscriptionARN], l.MessageID)
+		if len(s.subs[l.SubscriptionARN]) == 0 {
+			delete(s.subs, l.SubscriptionARN)
+		}
+		b.Delete(st.key, nil)
+		if s.unref(l.MessageID) {
+			b.Delete(key('m', l.MessageID), nil)
+		}
+	}
+	s.mu.Unlock()
+	return b.Commit(pebble.NoSync)
+}
+
+var _ store.BatchAcker = (*Store)(nil)

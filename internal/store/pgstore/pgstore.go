@@ -769,3 +769,67 @@ var (
 	_ store.Store = (*Store)(nil)
 	_ store.Waker = (*Store)(nil)
 )
+
+// AckAll implements store.BatchAcker: one transaction deletes every delivery
+// still leased as given, decrements the messages' pending counts, and deletes
+// the messages that reach zero. Messages are updated in id order so that
+// concurrent batches from several nodes do not deadlock (and if they do,
+// the transaction is retried).
+func (s *Store) AckAll(ctx context.Context, ls []store.Lease) error {
+	if len(ls) == 0 {
+		return nil
+	}
+	subs := make([]string, len(ls))
+	msgs := make([]string, len(ls))
+	owners := make([]string, len(ls))
+	until := make([]time.Time, len(ls))
+	for i, l := range ls {
+		subs[i], msgs[i], owners[i], until[i] = l.SubscriptionARN, l.MessageID, l.Owner, utc(l.LeaseUntil)
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `WITH input AS (
+				SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS t(sub, msg, owner, lu)
+			), d AS (
+				DELETE FROM deliveries USING input
+				WHERE deliveries.subscription_arn = input.sub AND deliveries.message_id = input.msg
+				  AND deliveries.lease_owner = input.owner AND deliveries.lease_until = input.lu
+				RETURNING deliveries.message_id
+			), c AS (
+				SELECT message_id, count(*) AS n FROM d GROUP BY message_id
+			), ordered AS (
+				SELECT messages.id FROM messages, c WHERE messages.id = c.message_id ORDER BY messages.id FOR UPDATE
+			)
+			UPDATE messages SET pending_deliveries = messages.pending_deliveries - c.n
+			FROM c WHERE messages.id = c.message_id AND messages.id IN (SELECT id FROM ordered)
+			RETURNING messages.id, messages.pending_deliveries`, subs, msgs, owners, until)
+		if err != nil {
+			return err
+		}
+		var done []string
+		for rows.Next() {
+			var id string
+			var left int32
+			if err := rows.Scan(&id, &left); err != nil {
+				rows.Close()
+				return err
+			}
+			if left <= 0 {
+				done = append(done, id)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(done) > 0 {
+			_, err = tx.Exec(ctx, `DELETE FROM messages WHERE id = ANY($1) AND pending_deliveries <= 0`, done)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: ack %d deliveries: %w", len(ls), err)
+	}
+	return nil
+}
+
+var _ store.BatchAcker = (*Store)(nil)

@@ -37,6 +37,7 @@ func Run(t *testing.T, h Harness) {
 		{"ConcurrentPublish", testConcurrentPublish},
 		{"SurvivesRestart", testSurvivesRestart},
 		{"LeaseExclusive", testLeaseExclusive},
+		{"AckAll", testAckAll},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
@@ -523,5 +524,50 @@ func testLeaseExclusive(t *testing.T, h Harness) {
 		if n != 1 {
 			t.Fatalf("%s leased %d times", id, n)
 		}
+	}
+}
+
+func testAckAll(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.Open(t)
+	ba, ok := s.(store.BatchAcker)
+	if !ok {
+		t.Skip("driver does not implement store.BatchAcker")
+	}
+	tp := mkTopic(t, s, "ackall")
+	a, b := mkSub(t, s, tp, "a"), mkSub(t, s, tp, "b")
+	ids := publish(t, s, tp, []store.Subscription{a, b}, 5)
+	now := time.Now().Add(time.Second)
+	ls, err := s.LeaseDeliveries(ctx, "w1", now, time.Minute, 100)
+	if err != nil || len(ls) != 10 {
+		t.Fatalf("lease: %d %v", len(ls), err)
+	}
+	// a lease that no longer holds is skipped
+	stale := ls[0]
+	stale.Owner = "someone-else"
+	if err := ba.AckAll(ctx, append([]store.Lease{stale}, ls[1:]...)); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.PendingDeliveries(ctx, ""); n != 1 {
+		t.Fatalf("pending after AckAll: %d, want 1", n)
+	}
+	for _, id := range ids {
+		_, err := s.GetMessage(ctx, id)
+		if id == ls[0].MessageID {
+			if err != nil {
+				t.Fatalf("message with a pending delivery deleted: %v", err)
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("fully acked message %s kept: %v", id, err)
+		}
+	}
+	if err := ba.AckAll(ctx, ls[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetMessage(ctx, ls[0].MessageID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("last message kept: %v", err)
+	}
+	if err := ba.AckAll(ctx, nil); err != nil {
+		t.Fatal(err)
 	}
 }
