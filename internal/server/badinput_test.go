@@ -149,3 +149,25 @@ func FuzzSNSForm(f *testing.F) {
 		}
 	})
 }
+
+func TestMetrics(t *testing.T) {
+	srv, c := newClient(t)
+	arn := mkTopic(t, c, "metered")
+	c.Publish(context.Background(), &sns.PublishInput{TopicArn: &arn, Message: aws.String("m")})
+	c.GetTopicAttributes(context.Background(), &sns.GetTopicAttributesInput{TopicArn: aws.String(arn + "-missing")})
+	resp, err := srv.HTTPClient(t).Get(srv.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`sealpost_sns_requests_total{action="Publish",status="200"} 1`,
+		`sealpost_sns_requests_total{action="GetTopicAttributes",status="404"} 1`,
+		`sealpost_deliveries_total{outcome="delivered"}`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

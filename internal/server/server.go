@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +43,7 @@ type Server struct {
 	api   *snsapi.API
 	sign  *snssig.Signer
 	eng   *delivery.Engine
+	met   *metrics
 	tls   DevTLS
 	http  *http.Server
 	ln    net.Listener
@@ -86,6 +88,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	s.eng = delivery.New(st, s.sns, s.sign, log, delivery.Options{HTTPClient: hc, LeaseFor: cfg.DeliveryLease, Owner: cfg.NodeID})
+	s.met = newMetrics(s.eng)
 	if cfg.TLSCert == "" {
 		s.tls, err = EnsureDevTLS(filepath.Join(cfg.DataDir, "tls"))
 		if err != nil {
@@ -179,6 +182,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"status":"ok"}` + "\n"))
 		return
 	}
+	if r.Method == http.MethodGet && r.URL.Path == "/metrics" {
+		s.met.handler.ServeHTTP(w, r)
+		return
+	}
 	if r.Method == http.MethodGet && r.URL.Path == "/"+s.sign.CertName() {
 		w.Header().Set("Content-Type", "application/x-pem-file")
 		w.Write(s.sign.CertPEM())
@@ -243,7 +250,13 @@ func (s *Server) serveSNS(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.api.Serve(w, r, s.caller(r), params)
+	rec := &statusRecorder{ResponseWriter: w}
+	s.api.Serve(rec, r, s.caller(r), params)
+	action := params.Get("Action")
+	if !snsapi.Known(action) {
+		action = "unknown" // bound the label's values
+	}
+	s.met.requests.WithLabelValues(action, strconv.Itoa(rec.status)).Inc()
 }
 
 // caller identifies the requester. Signatures are not verified yet: the

@@ -85,6 +85,12 @@ var unsupported = map[string]string{
 	"ListOriginationNumbers":             "SMS",
 }
 
+// Known reports whether action is an SNS action Sealpost serves.
+func Known(action string) bool {
+	_, ok := actions[action]
+	return ok
+}
+
 // errorCodes maps domain error kinds to wire code and HTTP status.
 var errorCodes = map[error]struct {
 	code   string

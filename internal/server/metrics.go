@@ -1,0 +1,78 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sealpost/sealpost/internal/delivery"
+)
+
+// metrics are the server's Prometheus metrics, served at /metrics. The
+// registry is per server (no package-level state).
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	handler  http.Handler
+}
+
+func newMetrics(eng *delivery.Engine) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sealpost_sns_requests_total",
+		Help: "SNS API requests by action and HTTP status.",
+	}, []string{"action", "status"})
+	m.reg.MustRegister(m.requests, deliveryCollector{eng},
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return m
+}
+
+// deliveryCollector exports the delivery engine's counters, summed over
+// subscriptions (per-subscription series would grow without bound).
+type deliveryCollector struct{ eng *delivery.Engine }
+
+var deliveryDesc = prometheus.NewDesc("sealpost_deliveries_total",
+	"Notification delivery outcomes since start: delivered, failed (attempts), retried, dead_lettered (given up), throttled.",
+	[]string{"outcome"}, nil)
+
+func (c deliveryCollector) Describe(ch chan<- *prometheus.Desc) { ch <- deliveryDesc }
+
+func (c deliveryCollector) Collect(ch chan<- prometheus.Metric) {
+	var sum delivery.Counters
+	for _, s := range c.eng.AllStats() {
+		sum.Delivered += s.Delivered
+		sum.Failed += s.Failed
+		sum.Retried += s.Retried
+		sum.DeadLettered += s.DeadLettered
+		sum.Throttled += s.Throttled
+	}
+	for _, o := range []struct {
+		name string
+		v    int64
+	}{{"delivered", sum.Delivered}, {"failed", sum.Failed}, {"retried", sum.Retried},
+		{"dead_lettered", sum.DeadLettered}, {"throttled", sum.Throttled}} {
+		ch <- prometheus.MustNewConstMetric(deliveryDesc, prometheus.CounterValue, float64(o.v), o.name)
+	}
+}
+
+// statusRecorder captures the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
