@@ -69,7 +69,7 @@ func (b *bench) setup(ctx context.Context) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("Subscribe %s %s: %w", o.subProtocol, ep, err)
+			return fmt.Errorf("subscribe %s %s: %w", o.subProtocol, ep, err)
 		}
 		b.subs = append(b.subs, subscription{index: i, endpoint: ep, arn: arn})
 		logf("subscription %d: %s %s -> %s", i, o.subProtocol, ep, arn)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sealpost/sealpost/internal/delivery"
@@ -24,7 +25,7 @@ func newMetrics(eng *delivery.Engine) *metrics {
 		Help: "SNS API requests by action and HTTP status.",
 	}, []string{"action", "status"})
 	m.reg.MustRegister(m.requests, deliveryCollector{eng},
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m
 }

@@ -47,7 +47,6 @@ type Server struct {
 	tls   DevTLS
 	http  *http.Server
 	ln    net.Listener
-	ready chan struct{}
 }
 
 // New builds a server from cfg; it opens the store but does not listen yet.
@@ -72,7 +71,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		ln.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ln: ln, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ln: ln}
 	s.sns = sns.New(st, sns.Options{PublicURL: cfg.PublicURL, CacheTTL: cfg.CacheTTL})
 	s.api = snsapi.New(s.sns, log)
 	s.sign, err = snssig.LoadOrCreate(filepath.Join(cfg.DataDir, "signing"))
@@ -139,7 +138,6 @@ func (s *Server) Start() error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
-	close(s.ready)
 	return nil
 }
 

@@ -10,8 +10,11 @@
 //   - Concurrency: every method is safe for concurrent use by many goroutines
 //     (and, for shared drivers such as PostgreSQL, by many processes).
 //   - Durability: a method that returns nil has made its writes durable (synced
-//     to stable storage). Publish writes a message and all of its delivery
-//     records atomically: after a crash either all of them exist or none do.
+//     to stable storage), except Ack, AckAll and Retry, which a driver may
+//     leave unsynced: losing one in a crash only repeats a delivery or an
+//     attempt, which at-least-once delivery allows. Publish writes a message
+//     and all of its delivery records atomically: after a crash either all of
+//     them exist or none do.
 //   - Deliveries are leased: LeaseDeliveries hands a due delivery to one owner
 //     until its lease expires; Ack deletes it, Retry reschedules it. A lease that
 //     expires (owner crashed) makes the delivery due again, so delivery is
