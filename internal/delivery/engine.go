@@ -259,6 +259,9 @@ func (e *Engine) process(ctx context.Context, l store.Lease) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		if meta.Type != sns.TypeUnsubscribeConfirmation || meta.Endpoint == "" {
+			e.mu.Lock()
+			delete(e.buckets, l.SubscriptionARN) // the subscription is gone
+			e.mu.Unlock()
 			e.ack(ctx, l) // unsubscribed: nothing to deliver
 			return
 		}
