@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -70,6 +71,9 @@ func start(t testing.TB, addr, dataDir string, extra ...string) *proc {
 		t.Fatal(err)
 	}
 	args := append([]string{"--listen", addr, "--data-dir", dataDir}, extra...)
+	if os.Getenv("SEALPOST_TEST_STORE") == "postgres" && !hasFlag(extra, "--store") {
+		args = append(args, "--store", databaseFor(t, dataDir))
+	}
 	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	cmd.Env = append(os.Environ(), "SEALPOST_LOG_LEVEL=debug")
@@ -184,4 +188,34 @@ func (s *stream) Stop() []string {
 	close(s.stop)
 	s.wg.Wait()
 	return s.acked
+}
+
+// databases maps a data dir to its PostgreSQL database, so that a restart on
+// the same data dir finds the same state.
+var databases struct {
+	sync.Mutex
+	m map[string]string
+}
+
+func databaseFor(t testing.TB, dataDir string) string {
+	databases.Lock()
+	defer databases.Unlock()
+	if databases.m == nil {
+		databases.m = map[string]string{}
+	}
+	if dsn, ok := databases.m[dataDir]; ok {
+		return dsn
+	}
+	dsn := pgtest.NewDatabase(t)
+	databases.m[dataDir] = dsn
+	return dsn
+}
+
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		if a == name || strings.HasPrefix(a, name+"=") {
+			return true
+		}
+	}
+	return false
 }

@@ -94,6 +94,9 @@ type Service struct {
 
 	mu    sync.Mutex
 	cache map[string]*topicState
+	// gen counts invalidations per topic, so that a load that raced with a
+	// write is not put into the cache after that write invalidated it.
+	gen map[string]uint64
 
 	fifo fifoState
 }
@@ -112,7 +115,7 @@ func New(st store.Store, opts Options) *Service {
 	if opts.PendingTTL == 0 {
 		opts.PendingTTL = 72 * time.Hour
 	}
-	return &Service{st: st, opts: opts, cache: map[string]*topicState{}, fifo: fifoState{seen: map[string]fifoSeen{}}}
+	return &Service{st: st, opts: opts, cache: map[string]*topicState{}, gen: map[string]uint64{}, fifo: fifoState{seen: map[string]fifoSeen{}}}
 }
 
 // Store returns the underlying store (for the delivery engine).
@@ -139,6 +142,7 @@ type subState struct {
 func (s *Service) invalidate(topicARN string) {
 	s.mu.Lock()
 	delete(s.cache, topicARN)
+	s.gen[topicARN]++
 	s.mu.Unlock()
 }
 
@@ -147,6 +151,7 @@ func (s *Service) topicState(ctx context.Context, arn string) (*topicState, erro
 	now := time.Now()
 	s.mu.Lock()
 	ts := s.cache[arn]
+	gen := s.gen[arn]
 	s.mu.Unlock()
 	if ts != nil && now.Sub(ts.loadedAt) < s.opts.CacheTTL {
 		return ts, nil
@@ -185,7 +190,9 @@ func (s *Service) topicState(ctx context.Context, arn string) (*topicState, erro
 		ts.subs = append(ts.subs, ss)
 	}
 	s.mu.Lock()
-	s.cache[arn] = ts
+	if s.gen[arn] == gen {
+		s.cache[arn] = ts
+	}
 	s.mu.Unlock()
 	return ts, nil
 }
