@@ -35,18 +35,18 @@ const maxBodyBytes = 4 << 20
 
 // Server is a running Sealpost.
 type Server struct {
-	cfg   *config.Config
-	log   *slog.Logger
-	st    store.Store
-	ids   *identity.Directory
-	sns   *sns.Service
-	api   *snsapi.API
-	sign  *snssig.Signer
-	eng   *delivery.Engine
-	met   *metrics
-	tls   DevTLS
-	http  *http.Server
-	ln    net.Listener
+	cfg  *config.Config
+	log  *slog.Logger
+	st   store.Store
+	ids  *identity.Directory
+	sns  *sns.Service
+	api  *snsapi.API
+	sign *snssig.Signer
+	eng  *delivery.Engine
+	met  *metrics
+	tls  DevTLS
+	http *http.Server
+	ln   net.Listener
 }
 
 // New builds a server from cfg; it opens the store but does not listen yet.
