@@ -128,7 +128,7 @@ func (s *Service) Subscribe(ctx context.Context, c Caller, topicARN, protocol, e
 		if awsOnlyProtocols[protocol] {
 			return SubscribeResult{}, invalid("Protocol Reason: Sealpost delivers to http, https and sqs endpoints only; %s subscriptions are not supported", protocol)
 		}
-		return SubscribeResult{}, invalid("Amazon SNS does not support this protocol string: %s", protocol)
+		return SubscribeResult{}, invalid("Amazon SNS does not support this protocol string: %s (Sealpost supports http, https and sqs)", printable(protocol))
 	}
 	if err := validateEndpoint(protocol, endpoint); err != nil {
 		return SubscribeResult{}, err
