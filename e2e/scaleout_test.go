@@ -100,6 +100,25 @@ func TestChangesSeenAcrossNodes(t *testing.T) {
 	if _, err := c2.GetSubscriptionAttributes(ctx, &sns.GetSubscriptionAttributesInput{SubscriptionArn: sub.SubscriptionArn}); err == nil {
 		t.Fatal("deleted subscription still visible through node2")
 	}
+
+	// FIFO deduplication is shared: the same deduplication id published
+	// through two nodes is one message.
+	fifo, err := c0.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("shared.fifo"), Attributes: map[string]string{"FifoTopic": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, err := c1.Publish(ctx, &sns.PublishInput{TopicArn: fifo.TopicArn, Message: aws.String("once"), MessageGroupId: aws.String("g"), MessageDeduplicationId: aws.String("d-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := c2.Publish(ctx, &sns.PublishInput{TopicArn: fifo.TopicArn, Message: aws.String("once"), MessageGroupId: aws.String("g"), MessageDeduplicationId: aws.String("d-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(p1.MessageId) != aws.ToString(p2.MessageId) || aws.ToString(p1.SequenceNumber) != aws.ToString(p2.SequenceNumber) {
+		t.Fatalf("a duplicate published through another node got a new message: %s/%s vs %s/%s",
+			aws.ToString(p1.MessageId), aws.ToString(p1.SequenceNumber), aws.ToString(p2.MessageId), aws.ToString(p2.SequenceNumber))
+	}
 }
 
 // TestThreeNodesSurviveSIGKILL publishes through three nodes, SIGKILLs one

@@ -151,6 +151,11 @@ func (s *Server) Serve(ctx context.Context) error {
 		defer close(deliveryDone)
 		s.eng.Run(dctx)
 	}()
+	janitorDone := make(chan struct{})
+	go func() {
+		defer close(janitorDone)
+		s.janitor(dctx)
+	}()
 	var err error
 	select {
 	case err = <-errc:
@@ -161,6 +166,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	stopDelivery()
 	<-deliveryDone
+	<-janitorDone
 	if cerr := s.st.Close(); err == nil {
 		err = cerr
 	}
@@ -274,4 +280,25 @@ func (s *Server) caller(r *http.Request) sns.Caller {
 	}
 	c.Account, c.Principal = p.Account, p.ARN
 	return c
+}
+
+// janitor deletes expired FIFO deduplication records once a minute until
+// ctx ends (expired records are ignored when read; this only frees space).
+func (s *Server) janitor(ctx context.Context) {
+	sw, ok := s.st.(store.DedupSweeper)
+	if !ok {
+		return
+	}
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if err := sw.SweepDedup(ctx, now); err != nil && ctx.Err() == nil {
+				s.log.Warn("sweep FIFO deduplication records", "err", err)
+			}
+		}
+	}
 }

@@ -218,17 +218,11 @@ func validateStructure(msg string) error {
 	return nil
 }
 
-// fifoState remembers deduplication ids for 5 minutes per topic.
+// fifoState numbers FIFO messages. Deduplication itself lives in the
+// store, shared by every node (the server sweeps expired records).
 type fifoState struct {
-	mu   sync.Mutex
-	seen map[string]fifoSeen
-	seq  uint64
-}
-
-type fifoSeen struct {
-	id  string
-	seq string
-	at  time.Time
+	mu  sync.Mutex
+	seq uint64
 }
 
 const dedupWindow = 5 * time.Minute
@@ -237,8 +231,15 @@ const dedupWindow = 5 * time.Minute
 type prepared struct {
 	out  PublishOutput
 	pub  store.Publication
-	dup  bool
 	meta Meta
+}
+
+// result is the outcome once the store has written (or deduplicated) p.
+func (p prepared) result() PublishOutput {
+	if d := p.pub.Dedup; d != nil && d.Duplicate {
+		return PublishOutput{MessageID: d.MessageID, SequenceNumber: d.Sequence}
+	}
+	return p.out
 }
 
 func (s *Service) prepare(ctx context.Context, c Caller, ts *topicState, in PublishInput) (prepared, error) {
@@ -300,27 +301,14 @@ func (s *Service) prepare(ctx context.Context, c Caller, ts *topicState, in Publ
 		if t.Attributes["FifoThroughputScope"] == "MessageGroup" {
 			scope = in.MessageGroupID
 		}
-		key := t.ARN + "\x00" + scope + "\x00" + dedup
 		s.fifo.mu.Lock()
-		if seen, ok := s.fifo.seen[key]; ok && now.Sub(seen.at) < dedupWindow {
-			s.fifo.mu.Unlock()
-			p.out = PublishOutput{MessageID: seen.id, SequenceNumber: seen.seq}
-			p.dup = true
-			return p, nil
-		}
 		s.fifo.seq++
 		seq := fmt.Sprintf("%020d", uint64(now.UnixNano())/1000*1000+s.fifo.seq%1000)
-		s.fifo.seen[key] = fifoSeen{id: p.out.MessageID, seq: seq, at: now}
-		if len(s.fifo.seen) > 100000 {
-			for k, v := range s.fifo.seen {
-				if now.Sub(v.at) >= dedupWindow {
-					delete(s.fifo.seen, k)
-				}
-			}
-		}
 		s.fifo.mu.Unlock()
 		meta.Sequence = seq
 		p.out.SequenceNumber = seq
+		// Ids cannot hold a newline, so the key is unambiguous.
+		p.pub.Dedup = &store.Dedup{Key: t.ARN + "\n" + scope + "\n" + dedup, MessageID: p.out.MessageID, Sequence: seq, Expires: now.Add(dedupWindow)}
 	} else if in.MessageDeduplicationID != "" {
 		return prepared{}, invalid("MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type")
 	}
@@ -360,13 +348,10 @@ func (s *Service) Publish(ctx context.Context, c Caller, in PublishInput) (Publi
 	if err != nil {
 		return PublishOutput{}, err
 	}
-	if p.dup {
-		return p.out, nil
-	}
 	if err := s.st.Publish(ctx, []store.Publication{p.pub}); err != nil {
 		return PublishOutput{}, err
 	}
-	return p.out, nil
+	return p.result(), nil
 }
 
 // BatchEntry is one PublishBatch entry.
@@ -418,6 +403,7 @@ func (s *Service) PublishBatch(ctx context.Context, c Caller, topicARN string, e
 		return nil, err
 	}
 	results := make([]BatchResult, len(entries))
+	preps := make([]*prepared, len(entries))
 	var pubs []store.Publication
 	for i, e := range entries {
 		e.TopicARN = topicARN
@@ -427,14 +413,17 @@ func (s *Service) PublishBatch(ctx context.Context, c Caller, topicARN string, e
 			results[i].Err = err
 			continue
 		}
-		results[i].Out = p.out
-		if !p.dup {
-			pubs = append(pubs, p.pub)
-		}
+		preps[i] = &p
+		pubs = append(pubs, p.pub)
 	}
 	if len(pubs) > 0 {
 		if err := s.st.Publish(ctx, pubs); err != nil {
 			return nil, err
+		}
+	}
+	for i, p := range preps {
+		if p != nil {
+			results[i].Out = p.result()
 		}
 	}
 	return results, nil

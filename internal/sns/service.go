@@ -115,7 +115,7 @@ func New(st store.Store, opts Options) *Service {
 	if opts.PendingTTL == 0 {
 		opts.PendingTTL = 72 * time.Hour
 	}
-	return &Service{st: st, opts: opts, cache: map[string]*topicState{}, gen: map[string]uint64{}, fifo: fifoState{seen: map[string]fifoSeen{}}}
+	return &Service{st: st, opts: opts, cache: map[string]*topicState{}, gen: map[string]uint64{}}
 }
 
 // Store returns the underlying store (for the delivery engine).

@@ -100,6 +100,24 @@ type Lease struct {
 type Publication struct {
 	Message    Message
 	Deliveries []Delivery
+	// Dedup, when set, makes the publication conditional on a FIFO
+	// deduplication key; see Dedup.
+	Dedup *Dedup
+}
+
+// Dedup is a FIFO deduplication record. Publish checks it and writes it in
+// the same atomic write as the publication: if a record with Key is live
+// (its Expires is after the message's CreatedAt), nothing of the publication
+// is written, Duplicate is set and MessageID and Sequence are replaced by
+// the first publication's; otherwise the record is written (also when the
+// publication has no deliveries). Publications of one call are checked in
+// order, so a later one can be a duplicate of an earlier one.
+type Dedup struct {
+	Key       string
+	MessageID string
+	Sequence  string
+	Expires   time.Time
+	Duplicate bool
 }
 
 // Page asks for up to Limit records after the opaque cursor After ("" = start).
@@ -172,4 +190,10 @@ type Waker interface {
 // when the driver offers this.
 type BatchAcker interface {
 	AckAll(ctx context.Context, ls []Lease) error
+}
+
+// DedupSweeper is implemented by drivers that keep FIFO deduplication
+// records: SweepDedup deletes those that expired before now.
+type DedupSweeper interface {
+	SweepDedup(ctx context.Context, now time.Time) error
 }

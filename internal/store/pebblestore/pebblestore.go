@@ -17,6 +17,7 @@
 //	i/<topicARN>\x00<subscriptionARN>    topic -> subscription index
 //	m/<messageID>                        message (binary, see encodeMessage)
 //	d/<subscriptionARN>\x00<seq:8><messageID>  pending delivery (binary)
+//	f/<dedup key>                        FIFO deduplication record (binary)
 //
 // A subscription's pending deliveries are contiguous and ordered by publish
 // sequence.
@@ -29,6 +30,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"sync"
 	"time"
@@ -43,6 +45,8 @@ type Store struct {
 	db *pebble.DB
 
 	cpMu sync.Mutex // serialises control-plane read-modify-write
+
+	dedupMu [dedupStripes]sync.Mutex // see lockDedup
 
 	mu    sync.Mutex                    // guards the delivery index below
 	subs  map[string]map[string]*dstate // subscription ARN -> message ID -> state
@@ -540,6 +544,8 @@ func deliveryKey(sub string, seq uint64, msg string) []byte {
 }
 
 func (s *Store) Publish(ctx context.Context, pubs []store.Publication) error {
+	unlock := s.lockDedup(pubs)
+	defer unlock()
 	b := s.db.NewBatch()
 	defer b.Close()
 	var states []*dstate
@@ -547,13 +553,27 @@ func (s *Store) Publish(ctx context.Context, pubs []store.Publication) error {
 	base := s.seq
 	s.seq += uint64(len(pubs))
 	s.mu.Unlock()
+	writes := 0
+	seen := map[string]*store.Dedup{} // dedup records written by this call
 	for i, p := range pubs {
+		if d := p.Dedup; d != nil {
+			if prev, err := s.liveDedup(d.Key, p.Message.CreatedAt, seen); err != nil {
+				return err
+			} else if prev != nil {
+				d.Duplicate, d.MessageID, d.Sequence = true, prev.MessageID, prev.Sequence
+				continue
+			}
+			b.Set(key('f', d.Key), encodeDedup(d), nil)
+			seen[d.Key] = d
+			writes++
+		}
 		if len(p.Deliveries) == 0 {
 			continue // a message nobody receives is not kept
 		}
 		if err := b.Set(key('m', p.Message.ID), encodeMessage(p.Message), nil); err != nil {
 			return err
 		}
+		writes++
 		for _, d := range p.Deliveries {
 			k := deliveryKey(d.SubscriptionARN, base+uint64(i)+1, p.Message.ID)
 			if err := b.Set(k, encodeDelivery(d.Attempts, d.NextAttemptAt), nil); err != nil {
@@ -562,11 +582,14 @@ func (s *Store) Publish(ctx context.Context, pubs []store.Publication) error {
 			states = append(states, &dstate{key: k, sub: d.SubscriptionARN, msg: p.Message.ID, attempts: d.Attempts, due: d.NextAttemptAt})
 		}
 	}
-	if len(states) == 0 {
+	if writes == 0 {
 		return nil
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("pebblestore: publish: %w", err)
+	}
+	if len(states) == 0 {
+		return nil
 	}
 	s.mu.Lock()
 	for _, st := range states {
@@ -575,6 +598,108 @@ func (s *Store) Publish(ctx context.Context, pubs []store.Publication) error {
 	s.mu.Unlock()
 	s.wake()
 	return nil
+}
+
+// dedupStripes serialise publications that share deduplication keys (by
+// hash), so that check-then-write is atomic without a global lock.
+const dedupStripes = 64
+
+// lockDedup locks the stripes of every dedup key in pubs, in order, and
+// returns the unlock function.
+func (s *Store) lockDedup(pubs []store.Publication) func() {
+	var need [dedupStripes]bool
+	found := false
+	for _, p := range pubs {
+		if p.Dedup != nil {
+			h := fnv.New32a()
+			h.Write([]byte(p.Dedup.Key))
+			need[h.Sum32()%dedupStripes] = true
+			found = true
+		}
+	}
+	if !found {
+		return func() {}
+	}
+	for i := range need {
+		if need[i] {
+			s.dedupMu[i].Lock()
+		}
+	}
+	return func() {
+		for i := range need {
+			if need[i] {
+				s.dedupMu[i].Unlock()
+			}
+		}
+	}
+}
+
+// liveDedup returns the live record for k at now: one written earlier in
+// this call, or one in the database. Expired records are simply overwritten.
+func (s *Store) liveDedup(k string, now time.Time, seen map[string]*store.Dedup) (*store.Dedup, error) {
+	if d := seen[k]; d != nil {
+		return d, nil
+	}
+	v, closer, err := s.db.Get(key('f', k))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	d, err := decodeDedup(v)
+	if err != nil {
+		return nil, err
+	}
+	if !d.Expires.After(now) {
+		return nil, nil
+	}
+	return &d, nil
+}
+
+// dedup record: length-prefixed message id and sequence, varint expiry (unix ns).
+func encodeDedup(d *store.Dedup) []byte {
+	b := appendBytes(nil, []byte(d.MessageID))
+	b = appendBytes(b, []byte(d.Sequence))
+	return binary.AppendVarint(b, d.Expires.UnixNano())
+}
+
+func decodeDedup(b []byte) (store.Dedup, error) {
+	id, b, err := readBytes(b)
+	if err != nil {
+		return store.Dedup{}, err
+	}
+	seq, b, err := readBytes(b)
+	if err != nil {
+		return store.Dedup{}, err
+	}
+	ns, k := binary.Varint(b)
+	if k <= 0 {
+		return store.Dedup{}, errCorrupt
+	}
+	return store.Dedup{MessageID: string(id), Sequence: string(seq), Expires: time.Unix(0, ns)}, nil
+}
+
+// SweepDedup deletes deduplication records that expired before now. The
+// server calls it now and then; expired records are also ignored when read.
+func (s *Store) SweepDedup(ctx context.Context, now time.Time) error {
+	prefix := []byte("f/")
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		if d, err := decodeDedup(it.Value()); err == nil && !d.Expires.After(now) {
+			b.Delete(append([]byte(nil), it.Key()...), nil)
+		}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	return b.Commit(pebble.NoSync)
 }
 
 // track adds a delivery to the in-memory index. s.mu held.

@@ -543,6 +543,98 @@ const publishSQL = `WITH m AS (
 // data-modifying WITH), hence in one transaction, committed before Publish
 // returns. A message without deliveries is not stored.
 func (s *Store) Publish(ctx context.Context, pubs []store.Publication) error {
+	for _, p := range pubs {
+		if p.Dedup != nil {
+			return s.publishDedup(ctx, pubs)
+		}
+	}
+	args, ok := publishArgs(pubs)
+	if !ok {
+		return nil
+	}
+	err := retry(ctx, func() error {
+		_, err := s.pool.Exec(ctx, publishSQL, args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: publish: %w", err)
+	}
+	s.signal()
+	return nil
+}
+
+// publishDedup is Publish for calls with FIFO deduplication records: one
+// transaction claims each record (INSERT ... ON CONFLICT DO UPDATE only when
+// the old record expired; a concurrent claim of the same key waits on the
+// unique index), then writes the publications that are not duplicates.
+func (s *Store) publishDedup(ctx context.Context, pubs []store.Publication) error {
+	type dup struct {
+		d       *store.Dedup
+		id, seq string
+		isDup   bool
+	}
+	var results []dup
+	wrote := false
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		results = results[:0]
+		var keep []store.Publication
+		for _, p := range pubs {
+			d := p.Dedup
+			if d == nil {
+				keep = append(keep, p)
+				continue
+			}
+			var claimed string
+			err := tx.QueryRow(ctx, `INSERT INTO fifo_dedup (dedup_key, message_id, sequence, expires_at) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (dedup_key) DO UPDATE SET message_id = EXCLUDED.message_id, sequence = EXCLUDED.sequence, expires_at = EXCLUDED.expires_at
+				WHERE fifo_dedup.expires_at <= $5
+				RETURNING message_id`, d.Key, d.MessageID, d.Sequence, utc(d.Expires), utc(p.Message.CreatedAt)).Scan(&claimed)
+			if errors.Is(err, pgx.ErrNoRows) {
+				var r dup
+				r.d, r.isDup = d, true
+				if err := tx.QueryRow(ctx, `SELECT message_id, sequence FROM fifo_dedup WHERE dedup_key = $1`, d.Key).Scan(&r.id, &r.seq); err != nil {
+					return err
+				}
+				results = append(results, r)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			results = append(results, dup{d: d})
+			keep = append(keep, p)
+		}
+		args, ok := publishArgs(keep)
+		wrote = ok
+		if !ok {
+			return nil
+		}
+		_, err := tx.Exec(ctx, publishSQL, args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: publish: %w", err)
+	}
+	for _, r := range results {
+		if r.isDup {
+			r.d.Duplicate, r.d.MessageID, r.d.Sequence = true, r.id, r.seq
+		}
+	}
+	if wrote {
+		s.signal()
+	}
+	return nil
+}
+
+// SweepDedup deletes deduplication records that expired before now.
+func (s *Store) SweepDedup(ctx context.Context, now time.Time) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM fifo_dedup WHERE expires_at <= $1`, utc(now))
+	return err
+}
+
+// publishArgs builds the arguments of publishSQL; ok is false when no
+// publication has deliveries (nothing to write).
+func publishArgs(pubs []store.Publication) ([]any, bool) {
 	var (
 		ids, topics   []string
 		created       []time.Time
@@ -571,17 +663,9 @@ func (s *Store) Publish(ctx context.Context, pubs []store.Publication) error {
 		}
 	}
 	if len(ids) == 0 {
-		return nil
+		return nil, false
 	}
-	err := retry(ctx, func() error {
-		_, err := s.pool.Exec(ctx, publishSQL, ids, topics, created, metas, bodies, counts, dSubs, dMsgs, dAttempts, dNext)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("pgstore: publish: %w", err)
-	}
-	s.signal()
-	return nil
+	return []any{ids, topics, created, metas, bodies, counts, dSubs, dMsgs, dAttempts, dNext}, true
 }
 
 func nonNil(b []byte) []byte {

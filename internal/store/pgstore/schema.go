@@ -72,6 +72,16 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (due_at)`,
 	}},
+	{version: 2, stmts: []string{
+		// FIFO deduplication records, shared by every node.
+		`CREATE TABLE IF NOT EXISTS fifo_dedup (
+			dedup_key  TEXT PRIMARY KEY,
+			message_id TEXT NOT NULL,
+			sequence   TEXT NOT NULL,
+			expires_at TIMESTAMPTZ NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS fifo_dedup_expires ON fifo_dedup (expires_at)`,
+	}},
 }
 
 // migrate brings the schema up to the newest version. It holds a session

@@ -38,6 +38,7 @@ func Run(t *testing.T, h Harness) {
 		{"SurvivesRestart", testSurvivesRestart},
 		{"LeaseExclusive", testLeaseExclusive},
 		{"AckAll", testAckAll},
+		{"FIFODedup", testFIFODedup},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
@@ -569,5 +570,88 @@ func testAckAll(t *testing.T, h Harness) {
 	}
 	if err := ba.AckAll(ctx, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func testFIFODedup(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.Open(t)
+	tp := mkTopic(t, s, "dedup")
+	a := mkSub(t, s, tp, "a")
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	pub := func(id, key string, at time.Time, deliver bool) store.Publication {
+		p := store.Publication{
+			Message: store.Message{ID: id, TopicARN: tp.ARN, CreatedAt: at, Meta: []byte("{}"), Body: []byte(id)},
+			Dedup:   &store.Dedup{Key: key, MessageID: id, Sequence: "seq-" + id, Expires: at.Add(5 * time.Minute)},
+		}
+		if deliver {
+			p.Deliveries = []store.Delivery{{SubscriptionARN: a.ARN, MessageID: id, NextAttemptAt: at}}
+		}
+		return p
+	}
+	first := pub("d1", "k1", now, true)
+	if err := s.Publish(ctx, []store.Publication{first}); err != nil || first.Dedup.Duplicate {
+		t.Fatalf("first: %v %+v", err, first.Dedup)
+	}
+	// same key: a duplicate, nothing written, the first id and sequence reported
+	again := pub("d2", "k1", now.Add(time.Minute), true)
+	if err := s.Publish(ctx, []store.Publication{again}); err != nil || !again.Dedup.Duplicate ||
+		again.Dedup.MessageID != "d1" || again.Dedup.Sequence != "seq-d1" {
+		t.Fatalf("duplicate: %v %+v", err, again.Dedup)
+	}
+	if _, err := s.GetMessage(ctx, "d2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("duplicate was stored: %v", err)
+	}
+	// within one call, the second of two with one key is the duplicate
+	b1, b2 := pub("d3", "k2", now, true), pub("d4", "k2", now, true)
+	if err := s.Publish(ctx, []store.Publication{b1, b2}); err != nil || b1.Dedup.Duplicate || !b2.Dedup.Duplicate || b2.Dedup.MessageID != "d3" {
+		t.Fatalf("same call: %v %+v %+v", err, b1.Dedup, b2.Dedup)
+	}
+	// a record is kept even when nobody receives the message
+	n1 := pub("d5", "k3", now, false)
+	n2 := pub("d6", "k3", now, false)
+	if err := s.Publish(ctx, []store.Publication{n1}); err != nil || n1.Dedup.Duplicate {
+		t.Fatal(err)
+	}
+	if err := s.Publish(ctx, []store.Publication{n2}); err != nil || !n2.Dedup.Duplicate || n2.Dedup.MessageID != "d5" {
+		t.Fatalf("no-delivery dedup: %v %+v", err, n2.Dedup)
+	}
+	// after the window the key is free again
+	late := pub("d7", "k1", now.Add(6*time.Minute), true)
+	if err := s.Publish(ctx, []store.Publication{late}); err != nil || late.Dedup.Duplicate {
+		t.Fatalf("after the window: %v %+v", err, late.Dedup)
+	}
+	// concurrent publishers of one key: exactly one wins
+	var mu sync.Mutex
+	winners := 0
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			p := pub(fmt.Sprintf("c%d", w), "k4", now, true)
+			if err := s.Publish(ctx, []store.Publication{p}); err != nil {
+				t.Error(err)
+				return
+			}
+			if !p.Dedup.Duplicate {
+				mu.Lock()
+				winners++
+				mu.Unlock()
+			}
+		}(w)
+	}
+	wg.Wait()
+	if winners != 1 {
+		t.Fatalf("%d concurrent publishers of one key won, want 1", winners)
+	}
+	if sw, ok := s.(store.DedupSweeper); ok {
+		if err := sw.SweepDedup(ctx, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		fresh := pub("d8", "k4", now.Add(time.Minute), true)
+		if err := s.Publish(ctx, []store.Publication{fresh}); err != nil || fresh.Dedup.Duplicate {
+			t.Fatalf("after sweep: %v %+v", err, fresh.Dedup)
+		}
 	}
 }
