@@ -7,8 +7,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/sealpost/sealpost/internal/config"
@@ -41,6 +43,9 @@ func main() {
 		"https_endpoint", "https://"+srv.Addr(),
 		"ca_bundle", srv.CAFile(),
 		"data_dir", cfg.DataDir)
+	if host, _, _ := net.SplitHostPort(cfg.Listen); (host == "" || net.ParseIP(host).IsUnspecified()) && os.Getenv("SEALPOST_PUBLIC_URL") == "" && !strings.Contains(strings.Join(os.Args, " "), "-public-url") {
+		log.Warn("listening on all interfaces without --public-url: SubscribeURL, UnsubscribeURL and SigningCertURL will name " + cfg.PublicURL + ", which subscribers elsewhere cannot reach")
+	}
 	if srv.CAFile() != "" {
 		fmt.Fprintf(os.Stderr, "\n  aws --endpoint-url https://%s --ca-bundle %s sns list-topics\n  (or plain http://%s; credentials test/test, region %s)\n\n",
 			srv.Addr(), srv.CAFile(), srv.Addr(), cfg.Region)
