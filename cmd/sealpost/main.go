@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/sealpost/sealpost/internal/config"
@@ -43,7 +42,7 @@ func main() {
 		"https_endpoint", "https://"+srv.Addr(),
 		"ca_bundle", srv.CAFile(),
 		"data_dir", cfg.DataDir)
-	if host, _, _ := net.SplitHostPort(cfg.Listen); (host == "" || net.ParseIP(host).IsUnspecified()) && os.Getenv("SEALPOST_PUBLIC_URL") == "" && !strings.Contains(strings.Join(os.Args, " "), "-public-url") {
+	if host, _, _ := net.SplitHostPort(cfg.Listen); cfg.PublicURLDefaulted && (host == "" || net.ParseIP(host).IsUnspecified()) {
 		log.Warn("listening on all interfaces without --public-url: SubscribeURL, UnsubscribeURL and SigningCertURL will name " + cfg.PublicURL + ", which subscribers elsewhere cannot reach")
 	}
 	if srv.CAFile() != "" {

@@ -23,7 +23,9 @@ type Config struct {
 	TLSKey      string
 	Store       string // "" or "pebble" = embedded; postgres://... = PostgreSQL
 	PublicURL   string // base URL put into SubscribeURL/UnsubscribeURL/SigningCertURL
-	LogLevel    string
+	// PublicURLDefaulted is true when PublicURL was derived from Listen.
+	PublicURLDefaulted bool
+	LogLevel           string
 	// SubscriberCAs is a PEM file of extra CAs trusted for HTTPS subscribers.
 	SubscriberCAs string
 	// ShutdownTimeout bounds graceful shutdown.
@@ -88,6 +90,7 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Listen
+		c.PublicURLDefaulted = true
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return c, c.Validate()

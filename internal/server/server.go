@@ -63,7 +63,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if err != nil {
 		return nil, err
 	}
-	if cfg.PublicURL == "http://"+cfg.Listen {
+	if cfg.PublicURLDefaulted {
 		cfg.PublicURL = "http://" + ln.Addr().String()
 	}
 	st, err := openStore(ctx, cfg)
