@@ -329,8 +329,18 @@ func TestSubscriptions(t *testing.T) {
 	wantCode(t, set("RedrivePolicy", `{"deadLetterTargetArn":"nope"}`), "InvalidParameter")
 	wantCode(t, set("DeliveryPolicy", `{"healthyRetryPolicy":{"numRetries":3}}`), "InvalidParameter") // sqs: no delivery policy
 	wantCode(t, set("Unknown", "1"), "InvalidParameter")
-	// filter policy limits: more than 5 keys
-	wantCode(t, set("FilterPolicy", `{"a":["1"],"b":["1"],"c":["1"],"d":["1"],"e":["1"],"f":["1"]}`), "InvalidParameter")
+	// filter policy limits: more than 5 keys, with AWS's message
+	err = set("FilterPolicy", `{"a":["1"],"b":["1"],"c":["1"],"d":["1"],"e":["1"],"f":["1"]}`)
+	wantCode(t, err, "InvalidParameter")
+	var ae smithy.APIError
+	if errors.As(err, &ae); ae.ErrorMessage() != "Invalid parameter: FilterPolicy: Filter policy can not have more than 5 keys" {
+		t.Fatalf("message %q", ae.ErrorMessage())
+	}
+	_, err = c.Subscribe(ctx, &sns.SubscribeInput{TopicArn: &arn, Protocol: aws.String("sqs"), Endpoint: aws.String("arn:aws:sqs:us-east-1:000000000000:q9"),
+		Attributes: map[string]string{"FilterPolicy": `{"a":["1"],"b":["1"],"c":["1"],"d":["1"],"e":["1"],"f":["1"]}`}})
+	if errors.As(err, &ae); ae.ErrorMessage() != "Invalid parameter: Attributes Reason: FilterPolicy: Filter policy can not have more than 5 keys" {
+		t.Fatalf("Subscribe message %q", ae.ErrorMessage())
+	}
 	if _, err := c.SetSubscriptionAttributes(ctx, &sns.SetSubscriptionAttributesInput{SubscriptionArn: &pendingArn,
 		AttributeName: aws.String("DeliveryPolicy"), AttributeValue: aws.String(`{"healthyRetryPolicy":{"minDelayTarget":1,"maxDelayTarget":5,"numRetries":5,"backoffFunction":"exponential"}}`)}); err != nil {
 		t.Fatal(err)

@@ -50,8 +50,9 @@ func validateEndpoint(protocol, endpoint string) error {
 }
 
 // validateSubAttr checks one subscription attribute. all holds the other
-// attributes after the change (for FilterPolicyScope/FilterPolicy pairs).
-func validateSubAttr(protocol, name, value string, all map[string]string) error {
+// attributes after the change (for FilterPolicyScope/FilterPolicy pairs);
+// viaSubscribe selects the form of AWS's filter policy messages.
+func validateSubAttr(protocol, name, value string, all map[string]string, viaSubscribe bool) error {
 	switch name {
 	case "RawMessageDelivery":
 		if value != "true" && value != "false" {
@@ -64,7 +65,11 @@ func validateSubAttr(protocol, name, value string, all map[string]string) error 
 		}
 		if fp := all["FilterPolicy"]; fp != "" {
 			if _, err := filterpolicy.Parse(fp, scope); err != nil {
-				return invalid("Filter Policy: %s", err.Error())
+				var fe *filterpolicy.Error
+				if errors.As(err, &fe) {
+					return errf(ErrInvalidParameter, "%s", fe.APIMessage(viaSubscribe))
+				}
+				return invalid("FilterPolicy: %s", err.Error())
 			}
 		}
 	case "DeliveryPolicy":
@@ -141,7 +146,7 @@ func (s *Service) Subscribe(ctx context.Context, c Caller, topicARN, protocol, e
 		clean[k] = v
 	}
 	for k, v := range clean {
-		if err := validateSubAttr(protocol, k, v, clean); err != nil {
+		if err := validateSubAttr(protocol, k, v, clean, true); err != nil {
 			return SubscribeResult{}, err
 		}
 	}
@@ -448,7 +453,7 @@ func (s *Service) SetSubscriptionAttributes(ctx context.Context, c Caller, subAR
 			all[k] = v
 		}
 		all[name] = value
-		if err := validateSubAttr(x.Protocol, name, value, all); err != nil {
+		if err := validateSubAttr(x.Protocol, name, value, all, false); err != nil {
 			return err
 		}
 		if x.Attributes == nil {
