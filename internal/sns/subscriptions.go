@@ -78,7 +78,7 @@ func validateSubAttr(protocol, name, value string, all map[string]string, viaSub
 		}
 		if value != "" {
 			if _, err := deliverypolicy.ParseSubscription(value); err != nil {
-				return invalid("DeliveryPolicy: %s", err.Error())
+				return invalid("%sDeliveryPolicy: %s", reasonPrefix(viaSubscribe), err.Error())
 			}
 		}
 	case "RedrivePolicy":

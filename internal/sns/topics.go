@@ -45,7 +45,9 @@ func isTopicAttr(name string) bool {
 }
 
 // validateTopicAttr checks one attribute value; fifo tells the topic type.
-func validateTopicAttr(name, value string, fifo bool) error {
+// inMap is true for the Attributes map of CreateTopic, whose messages AWS
+// words "Invalid parameter: Attributes Reason: ...".
+func validateTopicAttr(name, value string, fifo, inMap bool) error {
 	bad := func(reason string) error {
 		return invalid("Attributes Reason: %s: %s", name, reason)
 	}
@@ -72,7 +74,7 @@ func validateTopicAttr(name, value string, fifo bool) error {
 			return nil
 		}
 		if _, err := deliverypolicy.ParseTopic(value); err != nil {
-			return invalid("DeliveryPolicy: %s", err.Error())
+			return invalid("%sDeliveryPolicy: %s", reasonPrefix(inMap), err.Error())
 		}
 	case "KmsMasterKeyId":
 		if len(value) > 2048 {
@@ -150,12 +152,12 @@ func (s *Service) CreateTopic(ctx context.Context, c Caller, name string, attrs 
 		if !isTopicAttr(k) {
 			return "", invalid("Attributes Reason: Unknown attribute %s", k)
 		}
-		if err := validateTopicAttr(k, v, fifo); err != nil {
+		if err := validateTopicAttr(k, v, fifo, true); err != nil {
 			return "", err
 		}
 	}
 	if dataProtectionPolicy != "" {
-		if err := validateTopicAttr("DataProtectionPolicy", dataProtectionPolicy, fifo); err != nil {
+		if err := validateTopicAttr("DataProtectionPolicy", dataProtectionPolicy, fifo, false); err != nil {
 			return "", err
 		}
 	}
@@ -378,7 +380,7 @@ func (s *Service) SetTopicAttributes(ctx context.Context, c Caller, topicARN, na
 		return invalid("AttributeName Reason: %s can only be set when the topic is created", name)
 	}
 	_, err := s.st.UpdateTopic(ctx, topicARN, func(t *store.Topic) error {
-		if err := validateTopicAttr(name, value, t.Attributes["FifoTopic"] == "true"); err != nil {
+		if err := validateTopicAttr(name, value, t.Attributes["FifoTopic"] == "true", false); err != nil {
 			return err
 		}
 		if t.Attributes == nil {
@@ -592,7 +594,7 @@ func (s *Service) PutDataProtectionPolicy(ctx context.Context, c Caller, resourc
 		return err
 	}
 	_, err := s.st.UpdateTopic(ctx, resource, func(t *store.Topic) error {
-		if err := validateTopicAttr("DataProtectionPolicy", policy, false); err != nil {
+		if err := validateTopicAttr("DataProtectionPolicy", policy, false, false); err != nil {
 			return err
 		}
 		if t.Attributes == nil {
@@ -602,4 +604,11 @@ func (s *Service) PutDataProtectionPolicy(ctx context.Context, c Caller, resourc
 		return nil
 	})
 	return storeErr(err, ErrNotFound, "Topic does not exist")
+}
+
+func reasonPrefix(inMap bool) string {
+	if inMap {
+		return "Attributes Reason: "
+	}
+	return ""
 }
