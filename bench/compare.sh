@@ -28,7 +28,9 @@
 # on exit.
 set -euo pipefail
 
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+script=compare.sh
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 case "${1:-}" in
 -h | --help) usage; exit 0 ;;
 "") ;;
@@ -49,8 +51,6 @@ SEALBENCH_ARGS=${SEALBENCH_ARGS:-}
 SEALPOST_ARGS=${SEALPOST_ARGS:-}
 SEALPOST_BIN=${SEALPOST_BIN:-}
 
-die() { echo "compare.sh: $*" >&2; exit 1; }
-log() { echo "compare.sh: $*" >&2; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -73,30 +73,14 @@ moto_pid=""
 sealpost_pid=""
 bench_pid=""
 
-stop_server() { # name pid grace-seconds
-	local name=$1 pid=$2 grace=$3 i
-	[ -n "$pid" ] || return 0
-	kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq $((grace * 10))); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		log "$name (pid $pid) did not stop; killing it"
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	# An interrupted sealbench prints partial results and cleans up its topic.
-	stop_server sealbench "$bench_pid" 10
-	stop_server moto_server "$moto_pid" 5
+	stop_pid sealbench "$bench_pid" 10
+	stop_pid moto_server "$moto_pid" 5
 	# Sealpost shuts down gracefully within 10s by default.
-	stop_server sealpost "$sealpost_pid" 15
+	stop_pid sealpost "$sealpost_pid" 15
 	if [ "${KEEP_TMP:-0}" = 1 ]; then
 		log "work directory kept: $tmp"
 	else
@@ -108,30 +92,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_ready() { # name pid url log
-	local name=$1 pid=$2 url=$3 logfile=$4 code i
-	for i in $(seq 300); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			log "$name exited before becoming ready; last lines of its log:"
-			tail -n 20 "$logfile" >&2 || true
-			return 1
-		fi
-		code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" || true)
-		if [ "$code" = 200 ]; then
-			log "$name ready at $url"
-			return 0
-		fi
-		sleep 0.1
-	done
-	log "$name not ready after 30s (GET $url: ${code:-no answer}); last lines of its log:"
-	tail -n 20 "$logfile" >&2 || true
-	return 1
-}
-
 log "building sealpost and sealbench into $tmp"
 if [ -n "$SEALPOST_BIN" ]; then
 	cp "$SEALPOST_BIN" "$tmp/sealpost"
@@ -142,7 +102,6 @@ go build -o "$tmp/sealbench" ./cmd/sealbench || die "building ./cmd/sealbench fa
 
 moto_port=$(free_port)
 sealpost_port=$(free_port)
-while [ "$sealpost_port" = "$moto_port" ]; do sealpost_port=$(free_port); done
 moto_url="http://127.0.0.1:$moto_port"
 sealpost_url="http://127.0.0.1:$sealpost_port"
 
@@ -170,29 +129,34 @@ scenario_args() { # scenario
 	esac
 }
 
+# bench_run LABEL OUTBASE ARGS...: run sealbench in the background (so a
+# signal to this script is handled at once), show its report prefixed with
+# [LABEL], keep its JSON line in OUTBASE.json, stop here if it was interrupted.
+bench_run() {
+	local label=$1 out=$2 rc=0
+	shift 2
+	"$tmp/sealbench" "$@" >"$out.out" 2>"$out.err" &
+	bench_pid=$!
+	wait "$bench_pid" || rc=$?
+	bench_pid=""
+	grep -v '^{' "$out.out" | sed "s/^/  [$label] /" >&2 || true
+	# sealbench exits 130 when interrupted: stop here too.
+	[ "$rc" != 130 ] || exit 130
+	if [ "$rc" != 0 ]; then
+		log "sealbench ($label) exited with status $rc; last lines of its log:"
+		tail -n 5 "$out.err" >&2 || true
+	fi
+	grep '^{' "$out.out" | tail -n 1 >"$out.json" || true
+}
+
 for sc in $SCENARIOS; do
 	args=$(scenario_args "$sc")
 	for target in moto sealpost; do
 		if [ "$target" = moto ]; then url=$moto_url; pid=$moto_pid; else url=$sealpost_url; pid=$sealpost_pid; fi
 		kill -0 "$pid" 2>/dev/null || die "$target is no longer running (see $tmp/$target.log; KEEP_TMP=1 keeps it)"
 		log "scenario $sc against $target ($url)"
-		rc=0
-		# Run in the background and wait, so a signal to this script is
-		# handled at once rather than after the run.
 		# shellcheck disable=SC2086 # args and SEALBENCH_ARGS are lists of flags
-		"$tmp/sealbench" -endpoint "$url" "${common[@]}" $args $SEALBENCH_ARGS \
-			>"$tmp/$sc.$target.out" 2>"$tmp/$sc.$target.err" &
-		bench_pid=$!
-		wait "$bench_pid" || rc=$?
-		bench_pid=""
-		grep -v '^{' "$tmp/$sc.$target.out" | sed "s/^/  [$target] /" >&2 || true
-		# sealbench exits 130 when interrupted: stop here too.
-		[ "$rc" != 130 ] || exit 130
-		if [ "$rc" != 0 ]; then
-			log "sealbench against $target exited with status $rc; last lines of its log:"
-			tail -n 5 "$tmp/$sc.$target.err" >&2 || true
-		fi
-		grep '^{' "$tmp/$sc.$target.out" | tail -n 1 >"$tmp/$sc.$target.json" || true
+		bench_run "$target" "$tmp/$sc.$target" -endpoint "$url" "${common[@]}" $args $SEALBENCH_ARGS
 	done
 done
 
@@ -202,19 +166,7 @@ if [ "$RSA" = 1 ]; then
 	for rsa in all one; do
 		if [ "$rsa" = all ]; then rsa_args=(); else rsa_args=(-concurrency 1); fi
 		log "sealbench -mode rsa ${rsa_args[*]} for $RSA_DURATION"
-		rc=0
-		"$tmp/sealbench" -mode rsa "${rsa_args[@]}" -duration "$RSA_DURATION" -json \
-			>"$tmp/rsa.$rsa.out" 2>"$tmp/rsa.$rsa.err" &
-		bench_pid=$!
-		wait "$bench_pid" || rc=$?
-		bench_pid=""
-		grep -v '^{' "$tmp/rsa.$rsa.out" | sed "s/^/  [rsa] /" >&2 || true
-		[ "$rc" != 130 ] || exit 130
-		if [ "$rc" != 0 ]; then
-			log "sealbench -mode rsa exited with status $rc; last lines of its log:"
-			tail -n 5 "$tmp/rsa.$rsa.err" >&2 || true
-		fi
-		grep '^{' "$tmp/rsa.$rsa.out" | tail -n 1 >"$tmp/rsa.$rsa.json" || true
+		bench_run rsa "$tmp/rsa.$rsa" -mode rsa "${rsa_args[@]}" -duration "$RSA_DURATION" -json
 	done
 fi
 

@@ -28,7 +28,9 @@
 # nodes are stopped on exit.
 set -euo pipefail
 
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+script=scaleout.sh
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 case "${1:-}" in
 -h | --help) usage; exit 0 ;;
 "") ;;
@@ -48,8 +50,6 @@ SEALPOST_ARGS=${SEALPOST_ARGS:-}
 PG_ARGS=${PG_ARGS:-}
 SEALPOST_BIN=${SEALPOST_BIN:-}
 
-die() { echo "scaleout.sh: $*" >&2; exit 1; }
-log() { echo "scaleout.sh: $*" >&2; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -109,22 +109,6 @@ pg_pid=""       # the postmaster (same pid unless runuser forked)
 node_pids=()
 bench_pid=""
 
-stop_pid() { # name pid grace-seconds [signal]
-	local name=$1 pid=$2 grace=$3 sig=${4:-TERM} i
-	[ -n "$pid" ] || return 0
-	kill -0 "$pid" 2>/dev/null || return 0
-	kill "-$sig" "$pid" 2>/dev/null || true
-	for i in $(seq $((grace * 10))); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		log "$name (pid $pid) did not stop; killing it"
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-}
-
 stop_nodes() {
 	local p
 	# Sealpost shuts down gracefully within 10s by default; stop the nodes
@@ -168,38 +152,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-used_ports=" "
-free_port() {
-	local p
-	while :; do
-		p=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-		case "$used_ports" in *" $p "*) continue ;; esac
-		used_ports="$used_ports$p "
-		echo "$p"
-		return
-	done
-}
-
-wait_ready() { # name pid url log
-	local name=$1 pid=$2 url=$3 logfile=$4 code i
-	for i in $(seq 300); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			log "$name exited before becoming ready; last lines of its log:"
-			tail -n 20 "$logfile" >&2 || true
-			return 1
-		fi
-		code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" || true)
-		if [ "$code" = 200 ]; then
-			log "$name ready at $url"
-			return 0
-		fi
-		sleep 0.1
-	done
-	log "$name not ready after 30s (GET $url: ${code:-no answer}); last lines of its log:"
-	tail -n 20 "$logfile" >&2 || true
-	return 1
-}
 
 # cpu.py prints the CPU seconds (user+system) used so far by each named
 # process and all its live descendants, as JSON {"name": seconds}. A live
