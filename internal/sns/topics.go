@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,12 +45,34 @@ func isTopicAttr(name string) bool {
 	return ok || feedbackAttrRE.MatchString(name)
 }
 
+// topicEnums lists the values of attributes that take one of a few.
+var topicEnums = map[string][]string{
+	"SignatureVersion":          {"1", "2"},
+	"TracingConfig":             {"PassThrough", "Active"},
+	"FifoTopic":                 {"true", "false"},
+	"ContentBasedDeduplication": {"true", "false"},
+	"FifoThroughputScope":       {"Topic", "MessageGroup"},
+}
+
+// fifoOnly lists the attributes only FIFO topics take, with AWS's reason.
+var fifoOnly = map[string]string{
+	"ContentBasedDeduplication": "Content-based deduplication can only be set for FIFO topics",
+	"FifoThroughputScope":       "FifoThroughputScope can only be set for FIFO topics",
+	"ArchivePolicy":             "ArchivePolicy can only be set for FIFO topics",
+}
+
 // validateTopicAttr checks one attribute value; fifo tells the topic type.
 // inMap is true for the Attributes map of CreateTopic, whose messages AWS
 // words "Invalid parameter: Attributes Reason: ...".
 func validateTopicAttr(name, value string, fifo, inMap bool) error {
 	bad := func(reason string) error {
 		return invalid("Attributes Reason: %s: %s", name, reason)
+	}
+	if allowed, ok := topicEnums[name]; ok && !slices.Contains(allowed, value) {
+		return invalid("%s", name)
+	}
+	if reason, ok := fifoOnly[name]; ok && !fifo {
+		return invalid("%s Reason: %s", name, reason)
 	}
 	switch name {
 	case "Policy":
@@ -80,36 +103,9 @@ func validateTopicAttr(name, value string, fifo, inMap bool) error {
 		if len(value) > 2048 {
 			return bad("KmsMasterKeyId is longer than 2048 characters")
 		}
-	case "SignatureVersion":
-		if value != "1" && value != "2" {
-			return invalid("SignatureVersion")
-		}
-	case "TracingConfig":
-		if value != "PassThrough" && value != "Active" {
-			return invalid("TracingConfig")
-		}
-	case "FifoTopic":
-		if value != "true" && value != "false" {
-			return invalid("FifoTopic")
-		}
-	case "ContentBasedDeduplication":
-		if value != "true" && value != "false" {
-			return invalid("ContentBasedDeduplication")
-		}
-		if !fifo {
-			return invalid("ContentBasedDeduplication Reason: Content-based deduplication can only be set for FIFO topics")
-		}
-	case "FifoThroughputScope":
-		if value != "Topic" && value != "MessageGroup" {
-			return invalid("FifoThroughputScope")
-		}
-		if !fifo {
-			return invalid("FifoThroughputScope Reason: FifoThroughputScope can only be set for FIFO topics")
-		}
+	case "SignatureVersion", "TracingConfig", "FifoTopic", "ContentBasedDeduplication", "FifoThroughputScope":
+		// checked above against topicEnums and fifoOnly
 	case "ArchivePolicy":
-		if !fifo {
-			return invalid("ArchivePolicy Reason: ArchivePolicy can only be set for FIFO topics")
-		}
 		if value != "" && !json.Valid([]byte(value)) {
 			return invalid("ArchivePolicy")
 		}
