@@ -60,9 +60,9 @@ type confirmation struct {
 	SigningCertURL   string `json:"SigningCertURL"`
 }
 
-// MessageFor returns the message text a protocol receives: for
+// messageFor returns the message text a protocol receives: for
 // MessageStructure=json the protocol's own key, else "default".
-func MessageFor(meta sns.Meta, body []byte, protocol string) string {
+func messageFor(meta sns.Meta, body []byte, protocol string) string {
 	if meta.Structure != "json" {
 		return string(body)
 	}
@@ -77,8 +77,8 @@ func MessageFor(meta sns.Meta, body []byte, protocol string) string {
 	return d
 }
 
-// Envelope builds the HTTP body of a delivery and reports whether it is raw.
-func (e *Engine) Envelope(topic store.Topic, sub store.Subscription, m store.Message, meta sns.Meta) ([]byte, bool, error) {
+// envelope builds the HTTP body of a delivery and reports whether it is raw.
+func (e *Engine) envelope(topic store.Topic, sub store.Subscription, m store.Message, meta sns.Meta) ([]byte, bool, error) {
 	base := e.svc.PublicURL()
 	certURL := base + "/" + e.signer.CertName()
 	ts := m.CreatedAt.UTC().Format(TimestampFormat)
@@ -100,7 +100,7 @@ func (e *Engine) Envelope(topic store.Topic, sub store.Subscription, m store.Mes
 		b, err := marshalNoEscape(c)
 		return b, false, err
 	}
-	text := MessageFor(meta, m.Body, sub.Protocol)
+	text := messageFor(meta, m.Body, sub.Protocol)
 	if sub.Attributes["RawMessageDelivery"] == "true" {
 		return []byte(text), true, nil
 	}
@@ -193,7 +193,7 @@ func (e *Engine) sign(version string, m snssig.Message) (string, error) {
 
 // sendHTTP makes one attempt and classifies it.
 func (e *Engine) sendHTTP(ctx context.Context, topic store.Topic, sub store.Subscription, l store.Lease, meta sns.Meta, policy deliverypolicy.Policy) (outcome, string) {
-	body, raw, err := e.Envelope(topic, sub, l.Message, meta)
+	body, raw, err := e.envelope(topic, sub, l.Message, meta)
 	if err != nil {
 		e.log.Error("build delivery body", "subscription", sub.ARN, "message_id", l.MessageID, "err", err)
 		return retryable, "InternalError"

@@ -25,7 +25,6 @@ import (
 // Server is a running in-process Sealpost.
 type Server struct {
 	*server.Server
-	Config *config.Config
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -66,7 +65,7 @@ func Start(t testing.TB, o Options) *Server {
 		t.Fatal(err)
 	}
 
-	s := &Server{Server: srv, Config: cfg, cancel: cancel, done: make(chan error, 1)}
+	s := &Server{Server: srv, cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- srv.Serve(ctx) }()
 	t.Cleanup(s.Stop)
 	return s
