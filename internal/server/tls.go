@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/sealpost/sealpost/internal/datadir"
 )
 
 // DevTLS is the generated development PKI: a CA and a server certificate
@@ -41,7 +43,7 @@ func EnsureDevTLS(dir string) (DevTLS, error) {
 			return d, nil
 		}
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, datadir.DirMode); err != nil {
 		return d, err
 	}
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -89,13 +91,13 @@ func EnsureDevTLS(dir string) (DevTLS, error) {
 	if err != nil {
 		return d, err
 	}
-	if err := writeAtomic(d.KeyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+	if err := datadir.WriteFile(d.KeyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), datadir.FileMode); err != nil {
 		return d, err
 	}
-	if err := writeAtomic(d.CertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	if err := datadir.WriteFile(d.CertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), datadir.FileMode); err != nil {
 		return d, err
 	}
-	if err := writeAtomic(d.CAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
+	if err := datadir.WriteFile(d.CAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), datadir.FileMode); err != nil {
 		return d, err
 	}
 	// The CA key is not kept: nothing else is ever signed with it.
@@ -116,31 +118,6 @@ func keyID(pub *ecdsa.PublicKey) []byte {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
-}
-
-// writeAtomic writes data to path through a synced temporary file.
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // sniffListener serves TLS and plain HTTP on one port: a connection whose

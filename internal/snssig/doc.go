@@ -25,8 +25,8 @@
 //
 // # Persistence
 //
-// LoadOrCreate keeps the key (PKCS#8 PEM, mode 0600) and the certificate (PEM,
-// mode 0644) in a directory (KeyFileName, CertFileName) and reuses them on
+// LoadOrCreate keeps the key (PKCS#8 PEM) and the certificate (PEM), both mode
+// 0600 like everything in the data dir, in a directory (KeyFileName, CertFileName) and reuses them on
 // restart, so previously issued SigningCertURLs stay valid. New files are
 // written to a temporary file in the same directory, fsynced, then linked into
 // place without overwriting (so concurrent first starts agree on one key) and

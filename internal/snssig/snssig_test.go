@@ -433,8 +433,8 @@ func TestRestartReusesKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mode := certInfo.Mode().Perm(); mode != 0o644 {
-		t.Errorf("cert file mode %o, want 644", mode)
+	if mode := certInfo.Mode().Perm(); mode != 0o600 {
+		t.Errorf("cert file mode %o, want 600 (everything in the data dir is private)", mode)
 	}
 	entries, err := os.ReadDir(sharedDir)
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/sealpost/sealpost/internal/datadir"
 )
 
 // Files and certificate parameters used by LoadOrCreate.
@@ -31,7 +33,7 @@ const (
 // and the certificate as needed. See the package documentation for the
 // persistence rules.
 func LoadOrCreate(dir string) (*Signer, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, datadir.DirMode); err != nil {
 		return nil, fmt.Errorf("snssig: create %s: %w", dir, err)
 	}
 	key, err := loadOrCreateKey(dir)
@@ -56,7 +58,7 @@ func loadOrCreateKey(dir string) (*rsa.PrivateKey, error) {
 		return nil, fmt.Errorf("snssig: encode key: %w", err)
 	}
 	data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	err = writeFile(dir, KeyFileName, data, 0o600, false)
+	err = writeFile(dir, KeyFileName, data, false)
 	if errors.Is(err, fs.ErrExist) {
 		// Another process created the key first: use theirs.
 		return readKey(path)
@@ -115,7 +117,7 @@ func loadOrIssueCert(dir string, key *rsa.PrivateKey, now time.Time) (*Signer, e
 			return nil, err
 		}
 		data := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-		err = writeFile(dir, CertFileName, data, 0o644, replace)
+		err = writeFile(dir, CertFileName, data, replace)
 		if errors.Is(err, fs.ErrExist) {
 			if attempt == 0 {
 				continue // another process wrote it first: re-read and re-check
@@ -184,66 +186,22 @@ func issueCert(key *rsa.PrivateKey, now time.Time) ([]byte, error) {
 	return der, nil
 }
 
-// writeFile atomically installs data as dir/name with the given mode: it
-// writes and fsyncs a temporary file in dir, then renames it over the target
-// (replace) or hard-links it to the target, failing with fs.ErrExist if the
-// target exists (!replace), and finally fsyncs dir.
-func writeFile(dir, name string, data []byte, mode os.FileMode, replace bool) (err error) {
+// writeFile installs data as dir/name (mode 0600) through
+// datadir.WriteFile (replace) or datadir.CreateFile (fails with
+// fs.ErrExist when the target exists).
+func writeFile(dir, name string, data []byte, replace bool) error {
 	target := filepath.Join(dir, name)
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("snssig: write %s: %w", target, err)
-	}
-	tmpName := tmp.Name()
-	defer func() {
-		if tmp != nil {
-			tmp.Close()
-		}
-		os.Remove(tmpName) // after a link or rename this is a no-op or drops the extra name
-	}()
-	if err := tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("snssig: write %s: %w", target, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("snssig: write %s: %w", target, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("snssig: write %s: %w", target, err)
-	}
-	if err := tmp.Close(); err != nil {
-		tmp = nil
-		return fmt.Errorf("snssig: write %s: %w", target, err)
-	}
-	tmp = nil
+	var err error
 	if replace {
-		err = os.Rename(tmpName, target)
+		err = datadir.WriteFile(target, data, datadir.FileMode)
 	} else {
-		err = os.Link(tmpName, target)
-		if err != nil && !errors.Is(err, fs.ErrExist) {
-			// Hard links unsupported here: fall back to a (racy) check and rename.
-			if _, statErr := os.Lstat(target); statErr == nil {
-				return fs.ErrExist
-			}
-			err = os.Rename(tmpName, target)
-		}
+		err = datadir.CreateFile(target, data, datadir.FileMode)
 	}
 	if errors.Is(err, fs.ErrExist) {
 		return fs.ErrExist
 	}
 	if err != nil {
-		return fmt.Errorf("snssig: install %s: %w", target, err)
+		return fmt.Errorf("snssig: %w", err)
 	}
-	syncDir(dir)
 	return nil
-}
-
-// syncDir makes a rename or link in dir durable. Some file systems reject
-// fsync on directories; that is not treated as a failure.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	d.Close()
 }
