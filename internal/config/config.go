@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,8 +29,12 @@ type Config struct {
 	LogLevel           string
 	// SubscriberCAs is a PEM file of extra CAs trusted for HTTPS subscribers.
 	SubscriberCAs string
-	// ShutdownTimeout bounds graceful shutdown.
+	// ShutdownTimeout bounds how long shutdown waits for in-flight requests
+	// before it closes their connections.
 	ShutdownTimeout time.Duration
+	// MaxConnections caps the client connections open at a time; further
+	// connections wait in the listen backlog until one closes.
+	MaxConnections int
 	// DeliveryLease is how long a node holds a leased delivery; after a
 	// node dies its deliveries are taken over once this passes.
 	DeliveryLease time.Duration
@@ -48,7 +53,7 @@ type setting struct {
 // Parse reads flags from args (without the program name) and the
 // environment via getenv.
 func Parse(args []string, getenv func(string) string) (*Config, error) {
-	c := &Config{ShutdownTimeout: 10 * time.Second}
+	c := &Config{}
 	settings := []setting{
 		{"listen", "SEALPOST_LISTEN", "127.0.0.1:9911", "address for HTTP and HTTPS (TLS is detected per connection)", &c.Listen},
 		{"data-dir", "SEALPOST_DATA_DIR", "./sealpost-data", "directory for the embedded store, keys and certificates", &c.DataDir},
@@ -61,11 +66,13 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 		{"log-level", "SEALPOST_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel},
 		{"subscriber-ca", "SEALPOST_SUBSCRIBER_CA", "", "PEM file of extra CAs trusted for HTTPS subscriber endpoints", &c.SubscriberCAs},
 	}
-	var lease, cacheTTL string
+	var lease, cacheTTL, shutdown, maxConns string
 	settings = append(settings,
 		setting{"delivery-lease", "SEALPOST_DELIVERY_LEASE", "30s", "how long a node holds a delivery it is working on (takeover time after a node dies)", &lease},
 		setting{"cache-ttl", "SEALPOST_CACHE_TTL", "1s", "how long topic and subscription records are cached (cross-node staleness bound)", &cacheTTL},
 		setting{"node-id", "SEALPOST_NODE_ID", "", "name of this node in delivery leases (default: random)", &c.NodeID},
+		setting{"max-connections", "SEALPOST_MAX_CONNECTIONS", "4096", "client connections open at a time; more wait in the listen backlog", &maxConns},
+		setting{"shutdown-timeout", "SEALPOST_SHUTDOWN_TIMEOUT", "10s", "how long shutdown waits for in-flight requests before closing their connections", &shutdown},
 	)
 	fs := flag.NewFlagSet("sealpost", flag.ContinueOnError)
 	for _, s := range settings {
@@ -87,6 +94,12 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 	}
 	if c.CacheTTL, err = time.ParseDuration(cacheTTL); err != nil || c.CacheTTL <= 0 || c.CacheTTL > time.Minute {
 		return nil, fmt.Errorf("--cache-ttl %q: want a duration between 1ns and 1m", cacheTTL)
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil || c.ShutdownTimeout <= 0 {
+		return nil, fmt.Errorf("--shutdown-timeout %q: want a positive duration", shutdown)
+	}
+	if c.MaxConnections, err = strconv.Atoi(maxConns); err != nil || c.MaxConnections < 1 {
+		return nil, fmt.Errorf("--max-connections %q: want a whole number of at least 1", maxConns)
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Listen

@@ -14,7 +14,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Listen != "127.0.0.1:9911" || c.DataDir != "./sealpost-data" || c.Region != "us-east-1" || c.Store != "" ||
-		c.PublicURL != "http://127.0.0.1:9911" || c.DeliveryLease != 30*time.Second || c.CacheTTL != time.Second {
+		c.PublicURL != "http://127.0.0.1:9911" || c.DeliveryLease != 30*time.Second || c.CacheTTL != time.Second ||
+		c.MaxConnections != 4096 || c.ShutdownTimeout != 10*time.Second {
 		t.Fatalf("defaults %+v", c)
 	}
 }
@@ -23,6 +24,7 @@ func TestEnvAndFlags(t *testing.T) {
 	c, err := Parse([]string{"--region", "eu-west-1"}, env(map[string]string{
 		"SEALPOST_REGION": "ap-south-1", "SEALPOST_LISTEN": "127.0.0.1:1234", "SEALPOST_CACHE_TTL": "250ms",
 		"SEALPOST_STORE": "postgres://u@h/db", "SEALPOST_PUBLIC_URL": "https://sns.example/",
+		"SEALPOST_MAX_CONNECTIONS": "64", "SEALPOST_SHUTDOWN_TIMEOUT": "2s",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +32,8 @@ func TestEnvAndFlags(t *testing.T) {
 	if c.Region != "eu-west-1" { // the flag wins over its env twin
 		t.Fatalf("region %s", c.Region)
 	}
-	if c.Listen != "127.0.0.1:1234" || c.CacheTTL != 250*time.Millisecond || c.Store != "postgres://u@h/db" || c.PublicURL != "https://sns.example" {
+	if c.Listen != "127.0.0.1:1234" || c.CacheTTL != 250*time.Millisecond || c.Store != "postgres://u@h/db" || c.PublicURL != "https://sns.example" ||
+		c.MaxConnections != 64 || c.ShutdownTimeout != 2*time.Second {
 		t.Fatalf("%+v", c)
 	}
 }
@@ -45,6 +48,10 @@ func TestInvalid(t *testing.T) {
 		{"--delivery-lease", "10ms"},
 		{"--cache-ttl", "1h"},
 		{"--data-dir", ""},
+		{"--max-connections", "0"},
+		{"--max-connections", "many"},
+		{"--shutdown-timeout", "0s"},
+		{"--shutdown-timeout", "soon"},
 		{"extra"},
 		{"--no-such-flag"},
 	} {

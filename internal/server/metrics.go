@@ -30,6 +30,21 @@ func newMetrics(eng *delivery.Engine) *metrics {
 	return m
 }
 
+// listener exports the connection count and the retried accept errors of
+// the server's listener.
+func (m *metrics) listener(sl *sniffListener) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "sealpost_open_connections",
+			Help: "Client connections open (at most --max-connections).",
+		}, func() float64 { return float64(sl.openConns()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "sealpost_accept_errors_total",
+			Help: "Temporary accept errors (such as too many open files), each retried after a backoff.",
+		}, func() float64 { return float64(sl.acceptErrors.Load()) }),
+	)
+}
+
 // deliveryCollector exports the delivery engine's counters, summed over
 // subscriptions (per-subscription series would grow without bound).
 type deliveryCollector struct{ eng *delivery.Engine }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"mime"
 	"net"
@@ -16,9 +17,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sealpost/sealpost/internal/config"
+	"github.com/sealpost/sealpost/internal/datadir"
 	"github.com/sealpost/sealpost/internal/delivery"
 	"github.com/sealpost/sealpost/internal/identity"
 	"github.com/sealpost/sealpost/internal/sigv4"
@@ -47,12 +50,30 @@ type Server struct {
 	tls  DevTLS
 	http *http.Server
 	ln   net.Listener
+	sl   *sniffListener
+	gate requestGate
 }
 
+// Connection timeouts. A client gets sniffTimeout to send its first byte
+// and readHeaderTimeout to send its request headers (for TLS, net/http also
+// bounds the handshake by it); an idle keep-alive connection is closed after
+// idleTimeout.
+const (
+	sniffTimeout      = 10 * time.Second
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 120 * time.Second
+)
+
 // New builds a server from cfg; it opens the store but does not listen yet.
+//
+// New sets the process umask to 077: everything Sealpost (and the embedded
+// store) creates under the data dir is private to its user. It sets the data
+// dir and the subdirectories it owns to 0700 and logs a warning for every
+// entry it finds there that other users can access.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+	datadir.RestrictUmask()
+	if err := prepareDataDir(cfg.DataDir, log); err != nil {
+		return nil, err
 	}
 	ids, err := identity.Load(cfg.Credentials)
 	if err != nil {
@@ -101,6 +122,33 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	return s, nil
 }
 
+// prepareDataDir creates the data dir or makes it and the subdirectories
+// Sealpost owns private, and warns about entries others can access.
+func prepareDataDir(dir string, log *slog.Logger) error {
+	loose, err := datadir.Prepare(dir)
+	if err != nil {
+		return err
+	}
+	const maxListed = 20
+	for i, l := range loose {
+		if i == maxListed {
+			log.Warn("more data dir entries are accessible to other users", "count", len(loose)-maxListed)
+			break
+		}
+		what := "data dir entry is accessible to other users; restrict it (chmod go-rwx)"
+		if l.Path == dir {
+			what = "data dir was accessible to other users; its mode is now 0700"
+		}
+		log.Warn(what, "path", l.Path, "mode", l.Mode.String())
+	}
+	for _, sub := range []string{"store", "tls", "signing"} {
+		if err := os.Chmod(filepath.Join(dir, sub), datadir.DirMode); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("data dir: %w", err)
+		}
+	}
+	return nil
+}
+
 func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	switch {
 	case cfg.Store == "" || cfg.Store == "pebble":
@@ -128,20 +176,29 @@ func (s *Server) Start() error {
 	if err != nil {
 		return err
 	}
-	s.ln = newSniffListener(s.ln, tcfg)
+	s.sl = newSniffListener(s.ln, tcfg, s.cfg.MaxConnections, sniffTimeout, s.log)
+	s.ln = s.sl
+	s.met.listener(s.sl)
 	s.http = &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	return nil
 }
 
-// Serve serves until ctx is cancelled, then shuts down gracefully.
+// Serve serves until ctx is cancelled (or the listener fails), then shuts
+// down in this order: stop accepting and wait up to ShutdownTimeout for
+// in-flight requests; close the connections of those still running and wait
+// (up to ShutdownTimeout again) for their handlers to return; stop the
+// delivery engine (in-flight attempts finish); close the store. A handler
+// never sees a closed store: if handlers are still running after the second
+// wait, the store is left open (every acknowledged write is already durable)
+// and Serve returns an error.
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
@@ -159,14 +216,34 @@ func (s *Server) Serve(ctx context.Context) error {
 	var err error
 	select {
 	case err = <-errc:
+		s.log.Error("listener failed; shutting down", "err", err)
 	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-		err = s.http.Shutdown(sctx)
-		cancel()
 	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	if serr := s.http.Shutdown(sctx); serr != nil {
+		s.log.Warn("shutdown timeout: closing connections with requests in flight", "in_flight", s.gate.inFlight(), "timeout", s.cfg.ShutdownTimeout)
+		s.http.Close()
+	}
+	cancel()
+	// A closed connection does not stop its handler: wait for the handlers.
+	drained := true
+	t := time.NewTimer(s.cfg.ShutdownTimeout)
+	select {
+	case <-s.gate.close():
+	case <-t.C:
+		drained = false
+	}
+	t.Stop()
 	stopDelivery()
 	<-deliveryDone
 	<-janitorDone
+	if !drained {
+		s.log.Error("requests still running after shutdown; leaving the store open", "in_flight", s.gate.inFlight())
+		if err == nil {
+			err = errors.New("shutdown: requests still running; store not closed")
+		}
+		return err
+	}
 	if cerr := s.st.Close(); err == nil {
 		err = cerr
 	}
@@ -175,6 +252,13 @@ func (s *Server) Serve(ctx context.Context) error {
 
 // ServeHTTP routes a request to the protocol it speaks.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.gate.enter() {
+		// Only after shutdown gave up waiting: the store may be closing.
+		w.Header().Set("Connection", "close")
+		snsapi.WriteError(w, sns.NewRequestID(), "ServiceUnavailable", 503, "Sealpost is shutting down")
+		return
+	}
+	defer s.gate.leave()
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("panic serving request", "panic", fmt.Sprint(v), "path", r.URL.Path)
@@ -280,6 +364,55 @@ func (s *Server) caller(r *http.Request) sns.Caller {
 	}
 	c.Account, c.Principal = p.Account, p.ARN
 	return c
+}
+
+// requestGate counts the requests in flight so that shutdown can wait for
+// their handlers before it closes the store. After close, enter refuses.
+type requestGate struct {
+	mu     sync.Mutex
+	n      int
+	closed bool
+	idle   chan struct{} // closed once closed and n == 0
+}
+
+func (g *requestGate) enter() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
+	g.n++
+	return true
+}
+
+func (g *requestGate) leave() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.n--
+	if g.closed && g.n == 0 {
+		close(g.idle)
+	}
+}
+
+func (g *requestGate) inFlight() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.n
+}
+
+// close refuses new requests; the returned channel is closed when none is
+// in flight.
+func (g *requestGate) close() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.closed {
+		g.closed = true
+		g.idle = make(chan struct{})
+		if g.n == 0 {
+			close(g.idle)
+		}
+	}
+	return g.idle
 }
 
 // janitor deletes expired FIFO deduplication records once a minute until

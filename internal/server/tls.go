@@ -12,11 +12,14 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/sealpost/sealpost/internal/datadir"
@@ -122,38 +125,137 @@ func fileExists(p string) bool {
 
 // sniffListener serves TLS and plain HTTP on one port: a connection whose
 // first byte is 0x16 (a TLS handshake record) is wrapped in tls.Server.
+//
+// It holds at most cap(slots) connections open at a time: the accept loop
+// takes a slot before it accepts, and a connection gives its slot back when
+// it is closed, so connections beyond the cap wait in the kernel's listen
+// backlog until one closes (as golang.org/x/net/netutil.LimitListener
+// does). A connection that sends nothing within firstByte is closed.
+//
+// A temporary accept error (EMFILE and ENFILE when descriptors run out,
+// ECONNABORTED, ENOBUFS, ENOMEM, a timeout) does not end the loop: it logs
+// the error and retries after a delay that starts at 5ms and doubles up to
+// 1s, as net/http does. Only the closed listener or a permanent error end
+// the loop; that error is returned by Accept.
 type sniffListener struct {
 	net.Listener
-	cfg   *tls.Config
-	conns chan net.Conn
-	errs  chan error
-	done  chan struct{}
-	once  sync.Once
+	cfg       *tls.Config
+	log       *slog.Logger
+	firstByte time.Duration
+	slots     chan struct{}
+	conns     chan net.Conn
+	errs      chan error
+	done      chan struct{}
+	once      sync.Once
+	// acceptErrors counts temporary accept errors (retried).
+	acceptErrors atomic.Int64
 }
 
-func newSniffListener(l net.Listener, cfg *tls.Config) *sniffListener {
-	s := &sniffListener{Listener: l, cfg: cfg, conns: make(chan net.Conn), errs: make(chan error, 1), done: make(chan struct{})}
+const (
+	acceptRetryMin = 5 * time.Millisecond
+	acceptRetryMax = time.Second
+)
+
+func newSniffListener(l net.Listener, cfg *tls.Config, maxConns int, firstByte time.Duration, log *slog.Logger) *sniffListener {
+	s := &sniffListener{
+		Listener:  l,
+		cfg:       cfg,
+		log:       log,
+		firstByte: firstByte,
+		slots:     make(chan struct{}, maxConns),
+		conns:     make(chan net.Conn),
+		errs:      make(chan error, 1),
+		done:      make(chan struct{}),
+	}
 	go s.loop()
 	return s
 }
 
 func (s *sniffListener) loop() {
+	var delay time.Duration
+	failures := 0
 	for {
-		c, err := s.Listener.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
-				continue
-			}
-			select {
-			case s.errs <- err:
-			case <-s.done:
-			}
+		select {
+		case s.slots <- struct{}{}:
+		case <-s.done:
 			return
 		}
-		go s.sniff(c)
+		c, err := s.Listener.Accept()
+		if err != nil {
+			<-s.slots
+			if s.closed() {
+				return
+			}
+			if !temporaryAcceptError(err) {
+				s.log.Error("accept failed; no longer accepting connections", "err", err)
+				select {
+				case s.errs <- err:
+				case <-s.done:
+				}
+				return
+			}
+			s.acceptErrors.Add(1)
+			failures++
+			delay = min(max(2*delay, acceptRetryMin), acceptRetryMax)
+			s.log.Error("accept failed; retrying", "err", err, "retry_in", delay, "failures", failures, "open_connections", len(s.slots))
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-s.done:
+				t.Stop()
+				return
+			}
+			continue
+		}
+		if failures > 0 {
+			s.log.Warn("accepting connections again", "failures", failures)
+			failures, delay = 0, 0
+		}
+		go s.sniff(&slotConn{Conn: c, slots: s.slots})
 	}
+}
+
+// temporaryAcceptError reports whether an Accept error can go away by itself.
+func temporaryAcceptError(err error) bool {
+	if errors.Is(err, net.ErrClosed) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+		syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EINTR, syscall.EAGAIN, syscall.EPROTO, syscall.EPERM} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *sniffListener) closed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// openConns is the number of connections holding a slot.
+func (s *sniffListener) openConns() int { return len(s.slots) }
+
+// slotConn gives its listener slot back when it is closed (once).
+type slotConn struct {
+	net.Conn
+	slots chan struct{}
+	once  sync.Once
+}
+
+func (c *slotConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { <-c.slots })
+	return err
 }
 
 // peekConn is a conn whose first bytes were read into a bufio.Reader.
@@ -165,7 +267,7 @@ type peekConn struct {
 func (p *peekConn) Read(b []byte) (int, error) { return p.r.Read(b) }
 
 func (s *sniffListener) sniff(c net.Conn) {
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	c.SetReadDeadline(time.Now().Add(s.firstByte))
 	br := bufio.NewReader(c)
 	first, err := br.Peek(1)
 	c.SetReadDeadline(time.Time{})
