@@ -31,9 +31,13 @@ func newMetrics(eng *delivery.Engine) *metrics {
 }
 
 // listener exports the connection count and the retried accept errors of
-// the server's listener.
-func (m *metrics) listener(sl *sniffListener) {
+// the server's listener, and the requests in flight.
+func (m *metrics) listener(sl *sniffListener, inFlight func() int) {
 	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "sealpost_http_requests_in_flight",
+			Help: "HTTP requests being served (shutdown waits for them before closing the store).",
+		}, func() float64 { return float64(inFlight()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "sealpost_open_connections",
 			Help: "Client connections open (at most --max-connections).",

@@ -62,6 +62,9 @@ const (
 	sniffTimeout      = 10 * time.Second
 	readHeaderTimeout = 10 * time.Second
 	idleTimeout       = 120 * time.Second
+	// minHandlerDrain is the least shutdown waits for handlers whose
+	// connections it closed (they fail at their next read or write).
+	minHandlerDrain = 5 * time.Second
 )
 
 // New builds a server from cfg; it opens the store but does not listen yet.
@@ -178,7 +181,7 @@ func (s *Server) Start() error {
 	}
 	s.sl = newSniffListener(s.ln, tcfg, s.cfg.MaxConnections, sniffTimeout, s.log)
 	s.ln = s.sl
-	s.met.listener(s.sl)
+	s.met.listener(s.sl, s.gate.inFlight)
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -194,7 +197,8 @@ func (s *Server) Start() error {
 // Serve serves until ctx is cancelled (or the listener fails), then shuts
 // down in this order: stop accepting and wait up to ShutdownTimeout for
 // in-flight requests; close the connections of those still running and wait
-// (up to ShutdownTimeout again) for their handlers to return; stop the
+// (up to ShutdownTimeout again, at least minHandlerDrain) for their handlers
+// to return; stop the
 // delivery engine (in-flight attempts finish); close the store. A handler
 // never sees a closed store: if handlers are still running after the second
 // wait, the store is left open (every acknowledged write is already durable)
@@ -227,7 +231,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	cancel()
 	// A closed connection does not stop its handler: wait for the handlers.
 	drained := true
-	t := time.NewTimer(s.cfg.ShutdownTimeout)
+	t := time.NewTimer(max(s.cfg.ShutdownTimeout, minHandlerDrain))
 	select {
 	case <-s.gate.close():
 	case <-t.C:
