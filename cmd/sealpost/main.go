@@ -1,6 +1,9 @@
 // Command sealpost serves the Amazon SNS API (and later KMS and SQS) on one
-// port, with messages encrypted at rest. Run with no flags for a development
-// server on 127.0.0.1:9911 over ./sealpost-data; see -h for settings.
+// port. Messages are not encrypted at rest yet: bodies are stored as
+// published, protected only by the data dir's permissions (0700, files 0600)
+// or by the PostgreSQL server's access control. Run with no flags for a
+// development server on 127.0.0.1:9911 over ./sealpost-data; see -h for
+// settings.
 package main
 
 import (
