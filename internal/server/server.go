@@ -50,7 +50,6 @@ type Server struct {
 	tls  DevTLS
 	http *http.Server
 	ln   net.Listener
-	sl   *sniffListener
 	gate requestGate
 }
 
@@ -179,9 +178,9 @@ func (s *Server) Start() error {
 	if err != nil {
 		return err
 	}
-	s.sl = newSniffListener(s.ln, tcfg, s.cfg.MaxConnections, sniffTimeout, s.log)
-	s.ln = s.sl
-	s.met.listener(s.sl, s.gate.inFlight)
+	sl := newSniffListener(s.ln, tcfg, s.cfg.MaxConnections, sniffTimeout, s.log)
+	s.ln = sl
+	s.met.listener(sl, s.gate.inFlight)
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -198,9 +197,9 @@ func (s *Server) Start() error {
 // down in this order: stop accepting and wait up to ShutdownTimeout for
 // in-flight requests; close the connections of those still running and wait
 // (up to ShutdownTimeout again, at least minHandlerDrain) for their handlers
-// to return; stop the
-// delivery engine (in-flight attempts finish); close the store. A handler
-// never sees a closed store: if handlers are still running after the second
+// to return; stop the delivery engine (in-flight attempts finish); close the
+// store. A handler never sees a closed store: requests that arrive after the
+// wait began get 503, and if handlers are still running after the second
 // wait, the store is left open (every acknowledged write is already durable)
 // and Serve returns an error.
 func (s *Server) Serve(ctx context.Context) error {
