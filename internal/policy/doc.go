@@ -22,7 +22,7 @@
 //
 // # Documents
 //
-// Strict JSON: one object, UTF-8, no duplicate member names, at most 7
+// Strict JSON: one object, UTF-8, no duplicate member names, at most 6
 // levels deep (the deepest legal policy), at most Options.MaxBytes
 // (DefaultMaxBytes, 128 KiB, unless set). Element names are case-sensitive;
 // unknown elements are errors.

@@ -15,9 +15,9 @@ import (
 // decoding happens, and nothing may follow the top-level value.
 
 // maxDepth bounds nesting. The deepest legal policy is
-// document → Statement list → statement → Condition → operator → key → value
-// list: 7 levels.
-const maxDepth = 7
+// document → Statement list → statement → Condition → operator → value list
+// (under a key): 6 levels.
+const maxDepth = 6
 
 type jkind uint8
 
