@@ -58,7 +58,8 @@ func (p *Principal) Anonymous() bool {
 // request context that Condition elements and policy variables read.
 //
 // Context maps condition keys to their values; key names match
-// case-insensitively (an exact-case entry is found fastest), a key with no
+// case-insensitively (found fastest when spelled as in the policy, in lower
+// case, or with a lower-case prefix such as aws:SourceArn), a key with no
 // values counts as absent, and a key with several values is a multi-valued
 // key (ForAnyValue/ForAllValues). Context entries take precedence over the
 // keys Request derives from its other fields:
@@ -232,12 +233,17 @@ var builtins = map[string]builtin{
 type ckey struct {
 	name    string // as written in the policy
 	lower   string
+	canon   string // service prefix in lower case: AWS:SourceOwner → aws:SourceOwner
 	builtin builtin
 }
 
 func newKey(name string) ckey {
 	lower := strings.ToLower(name)
-	return ckey{name: name, lower: lower, builtin: builtins[lower]}
+	canon := name
+	if prefix, rest, ok := strings.Cut(name, ":"); ok {
+		canon = strings.ToLower(prefix) + ":" + rest
+	}
+	return ckey{name: name, lower: lower, canon: canon, builtin: builtins[lower]}
 }
 
 type vkind uint8
@@ -312,7 +318,10 @@ func (v *values) addr(i int) (netip.Addr, bool) {
 func (st *state) lookup(k *ckey) values {
 	if ctx := st.req.Context; len(ctx) > 0 {
 		vs, ok := ctx[k.name]
-		if !ok && k.lower != k.name {
+		if !ok && k.canon != k.name {
+			vs, ok = ctx[k.canon]
+		}
+		if !ok && k.lower != k.name && k.lower != k.canon {
 			vs, ok = ctx[k.lower]
 		}
 		if !ok {
