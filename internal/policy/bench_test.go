@@ -32,7 +32,7 @@ func BenchmarkEvaluateTopicPolicy(b *testing.B) {
 	b.Run("OtherAccount", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if p.Evaluate(other) != Allow {
+			if p.Evaluate(other) != AllowAccount {
 				b.Fatal("not allowed")
 			}
 		}

@@ -54,19 +54,25 @@
 //
 // # Evaluation
 //
-// Evaluate returns Deny if any statement with Effect Deny applies, else
-// Allow if any statement with Effect Allow applies, else NotApplicable
-// (AWS's default deny). Statement order does not matter. A statement
-// applies when all of these hold:
+// Evaluate returns Deny if any statement with Effect Deny applies; else
+// Allow if any statement with Effect Allow applies directly; else
+// AllowAccount if an Allow statement applies only through an account
+// principal (see below); else NotApplicable (AWS's default deny). Statement
+// order does not matter. A statement applies when all of these hold:
 //
 //   - Principal: "*" (and {"AWS": "*"}) matches every caller, including
-//     anonymous callers and service principals. An account entry matches
-//     every non-service principal whose Account is that account. A user,
-//     role or session ARN matches a Principal with exactly that ARN (an
-//     assumed-role session is not matched by its role's ARN). A Service
-//     entry matches only a Principal with that Service (case-insensitive),
-//     and service principals match nothing else but "*". NotPrincipal
-//     applies to every caller that its entries do not match.
+//     anonymous callers and service principals. A user, role or session ARN
+//     matches a Principal with exactly that ARN (an assumed-role session is
+//     not matched by its role's ARN). An account entry (a 12-digit id or
+//     arn:...:iam::ACCOUNT:root) matches every non-service principal of
+//     that account, but only at account level: AWS reads it as delegating
+//     to the account, whose identity policies must also allow, so an Allow
+//     statement matched that way yields AllowAccount (a Deny statement
+//     matched that way denies). A Service entry matches only a Principal
+//     with that Service (case-insensitive), and service principals match
+//     nothing else but "*". NotPrincipal applies, directly, to every caller
+//     that its entries do not match. A statement without either applies
+//     directly to every caller (identity policies).
 //   - Action: some entry matches (NotAction: none does).
 //   - Resource: some entry matches (NotResource: none does). A pattern with
 //     six colon-separated parts is matched part by part, so a wildcard never
@@ -126,11 +132,17 @@
 //
 // Decide(identity, resource, sameAccount) combines an identity policy's and
 // a resource policy's decisions as AWS does: an explicit Deny in either
-// wins; in the resource owner's account either Allow suffices; across
-// accounts both must Allow. A principal with no identity policy (the
-// development default "may do everything in its own account", as an
-// account's root user) is passed as identity = Allow; a resource with no
-// policy as resource = NotApplicable. Service principals have no identity
-// policy: pass identity = NotApplicable, so that only the resource policy
-// decides.
+// wins; a resource AllowAccount counts only when the identity policy allows
+// too; otherwise, in the resource owner's account either Allow suffices,
+// and across accounts both must allow. DecideResourceRequired is the
+// variant for resources whose policy must always allow, even in their own
+// account (KMS key policies, role trust policies).
+//
+// A principal with no identity policy (the development default "may do
+// everything in its own account", as an account's root user) is passed as
+// identity = Allow: it then reaches resources of its own account, and
+// resources of other accounts whose policy grants it or its account. A
+// resource with no policy is passed as resource = NotApplicable. Service
+// principals have no identity policy: pass identity = NotApplicable, so that
+// only a direct grant in the resource policy lets them in.
 package policy

@@ -18,6 +18,13 @@ const (
 	Allow
 	// Deny: a Deny statement matched (explicit deny; nothing overrides it).
 	Deny
+	// AllowAccount: an Allow statement matched the caller only through an
+	// account principal (a 12-digit account id or
+	// arn:aws:iam::ACCOUNT:root) and no Deny statement matched. AWS reads
+	// such a grant as a delegation to the account: the caller's identity
+	// policy must allow as well (Decide applies this). Only statements with
+	// a Principal element produce it.
+	AllowAccount
 )
 
 func (d Decision) String() string {
@@ -28,6 +35,8 @@ func (d Decision) String() string {
 		return "Allow"
 	case Deny:
 		return "Deny"
+	case AllowAccount:
+		return "AllowAccount"
 	}
 	return "Decision(" + strconv.Itoa(int(d)) + ")"
 }
@@ -85,9 +94,12 @@ type Request struct {
 	Context         map[string][]string
 }
 
-// Evaluate applies the policy to req. A nil *Policy is NotApplicable.
-// Evaluate does not modify req and may run concurrently with any number of
-// other evaluations of the same Policy.
+// Evaluate applies the policy to req: Deny if a Deny statement applies,
+// else Allow if an Allow statement applies directly, else AllowAccount if an
+// Allow statement applies through an account principal only, else
+// NotApplicable. A nil *Policy (or req) is NotApplicable. Evaluate does not
+// modify req and may run concurrently with any number of other evaluations
+// of the same Policy.
 func (p *Policy) Evaluate(req *Request) Decision {
 	if p == nil || req == nil {
 		return NotApplicable
@@ -99,7 +111,16 @@ func (p *Policy) Evaluate(req *Request) Decision {
 		if d == Allow && !s.deny {
 			continue // already allowed: only a Deny can change the answer
 		}
-		if s.applies(&st) {
+		switch s.applies(&st) {
+		case matchNone:
+		case matchAccount:
+			if s.deny {
+				return Deny
+			}
+			if d == NotApplicable {
+				d = AllowAccount
+			}
+		default:
 			if s.deny {
 				return Deny
 			}
@@ -113,29 +134,61 @@ func (p *Policy) Evaluate(req *Request) Decision {
 // resource's policy as AWS does:
 //
 //   - an explicit Deny in either wins;
-//   - in the resource owner's account (sameAccount), either Allow suffices;
-//   - across accounts, both must Allow.
+//   - a resource policy's AllowAccount counts only if the identity policy
+//     allows too (in any account);
+//   - in the resource owner's account (sameAccount), identity Allow or
+//     resource Allow suffices;
+//   - across accounts, both must allow.
 //
 // A principal without an identity policy (the development default: "may do
 // everything in its own account", like an account's root user) is passed as
 // identity = Allow. A resource without a policy is passed as
-// resource = NotApplicable. Service principals have no identity policy;
-// callers pass identity = NotApplicable and sameAccount = false for them, so
-// only the resource policy can let them in.
+// resource = NotApplicable. Service principals have no identity policy:
+// pass identity = NotApplicable, so that only the resource policy can let
+// them in.
 func Decide(identity, resource Decision, sameAccount bool) bool {
 	if identity == Deny || resource == Deny {
 		return false
 	}
-	if sameAccount {
-		return identity == Allow || resource == Allow
+	switch resource {
+	case Allow:
+		return sameAccount || identity == Allow
+	case AllowAccount:
+		return identity == Allow
 	}
-	return identity == Allow && resource == Allow
+	return sameAccount && identity == Allow
 }
 
-func (s *statement) applies(st *state) bool {
-	req := st.req
-	if s.hasPrincipal && s.principals.match(&req.Principal) == s.notPrincipal {
+// DecideResourceRequired is Decide for resources whose own policy must
+// always allow, even in their own account: KMS key policies ("no IAM policy
+// by itself gives access to a KMS key"; the default key policy's statement
+// for the account root makes identity policies count) and IAM role trust
+// policies.
+func DecideResourceRequired(identity, resource Decision, sameAccount bool) bool {
+	if resource != Allow && resource != AllowAccount {
 		return false
+	}
+	return Decide(identity, resource, sameAccount)
+}
+
+// Match levels of a statement against a request.
+const (
+	matchNone    = 0
+	matchAccount = 1 // only through an account principal
+	matchDirect  = 2
+)
+
+func (s *statement) applies(st *state) int {
+	req := st.req
+	level := matchDirect
+	if s.hasPrincipal {
+		m := s.principals.match(&req.Principal)
+		switch {
+		case s.notPrincipal && m != matchNone, !s.notPrincipal && m == matchNone:
+			return matchNone
+		case !s.notPrincipal:
+			level = m
+		}
 	}
 	matched := false
 	for i := range s.actions {
@@ -145,7 +198,7 @@ func (s *statement) applies(st *state) bool {
 		}
 	}
 	if matched == s.notAction {
-		return false
+		return matchNone
 	}
 	matched = false
 	for i := range s.resources {
@@ -155,43 +208,45 @@ func (s *statement) applies(st *state) bool {
 		}
 	}
 	if matched == s.notResource {
-		return false
+		return matchNone
 	}
 	for i := range s.conds {
 		if !s.conds[i].eval(st) {
-			return false
+			return matchNone
 		}
 	}
-	return true
+	return level
 }
 
-func (ps *principalSet) match(p *Principal) bool {
+// match reports how the set matches p: matchDirect through "*", a service
+// or the caller's own ARN; matchAccount through the caller's account only.
+func (ps *principalSet) match(p *Principal) int {
 	if ps.any {
-		return true
+		return matchDirect
 	}
 	if p.Service != "" {
 		for _, s := range ps.services {
 			if strings.EqualFold(s, p.Service) {
-				return true
+				return matchDirect
 			}
 		}
-		return false
-	}
-	if p.Account != "" {
-		for _, a := range ps.accounts {
-			if a == p.Account {
-				return true
-			}
-		}
+		return matchNone
 	}
 	if p.ARN != "" {
 		for _, a := range ps.arns {
 			if a == p.ARN {
-				return true
+				return matchDirect
 			}
 		}
 	}
-	return false
+	if p.Account != "" {
+		for _, a := range ps.accounts {
+			if a == p.Account {
+				return matchAccount
+			}
+		}
+	}
+	return matchNone
 }
 
 // state is one evaluation. It lives on the stack.

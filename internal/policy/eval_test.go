@@ -27,10 +27,11 @@ func TestDefaultTopicPolicy(t *testing.T) {
 		{alice(), "sns:Publish", Allow},
 		{alice(), "sns:DeleteTopic", Allow},
 		{alice(), "sns:TagResource", NotApplicable},
-		{bob(), "sns:Publish", Allow},
-		{bob(), "SNS:PUBLISH", Allow},
+		// AddPermission grants to the account: a delegation.
+		{bob(), "sns:Publish", AllowAccount},
+		{bob(), "SNS:PUBLISH", AllowAccount},
 		{bob(), "sns:Subscribe", NotApplicable},
-		{Principal{Account: acctB, ARN: "arn:aws:iam::444455556666:root"}, "sns:Publish", Allow},
+		{Principal{Account: acctB, ARN: "arn:aws:iam::444455556666:root"}, "sns:Publish", AllowAccount},
 		{Principal{}, "sns:Publish", NotApplicable},
 	}
 	for _, tt := range tests {
@@ -51,49 +52,60 @@ func TestPrincipals(t *testing.T) {
 	service := Principal{Service: snsSvc}
 	role := Principal{Account: acctA, ARN: "arn:aws:iam::111122223333:role/deployer"}
 	session := Principal{Account: acctA, ARN: "arn:aws:sts::111122223333:assumed-role/deployer/s1"}
+	const (
+		N = NotApplicable
+		A = Allow
+		C = AllowAccount
+	)
 	tests := []struct {
 		principal string
 		pr        Principal
-		want      bool
+		want      Decision
 	}{
-		{`"*"`, alice(), true},
-		{`"*"`, Principal{}, true},
-		{`"*"`, service, true},
-		{`{"AWS":"*"}`, Principal{}, true},
-		{`{"AWS":"*"}`, service, true},
-		{`{"AWS":"111122223333"}`, alice(), true},
-		{`{"AWS":"111122223333"}`, bob(), false},
-		{`{"AWS":"111122223333"}`, Principal{}, false},
-		{`{"AWS":"111122223333"}`, Principal{Service: snsSvc, Account: acctA}, false},
-		{`{"AWS":"arn:aws:iam::111122223333:root"}`, alice(), true},
-		{`{"AWS":"arn:aws:iam::111122223333:root"}`, role, true},
-		{`{"AWS":"arn:aws:iam::111122223333:root"}`, bob(), false},
-		{`{"AWS":"arn:aws:iam::111122223333:user/alice"}`, alice(), true},
-		{`{"AWS":"arn:aws:iam::111122223333:user/alice"}`, Principal{Account: acctA, ARN: "arn:aws:iam::111122223333:user/alice2"}, false},
-		{`{"AWS":"arn:aws:iam::111122223333:user/alice"}`, Principal{Account: acctA, ARN: rootA}, false},
-		{`{"AWS":["arn:aws:iam::444455556666:user/bob","111122223333"]}`, bob(), true},
-		{`{"AWS":"arn:aws:iam::111122223333:role/deployer"}`, role, true},
-		{`{"AWS":"arn:aws:iam::111122223333:role/deployer"}`, session, false},
-		{`{"AWS":"arn:aws:sts::111122223333:assumed-role/deployer/s1"}`, session, true},
-		{`{"Service":"sns.amazonaws.com"}`, service, true},
-		{`{"Service":"SNS.amazonaws.com"}`, service, true},
-		{`{"Service":["sqs.amazonaws.com"]}`, service, false},
-		{`{"Service":"sns.amazonaws.com"}`, alice(), false},
-		{`{"Service":"sns.amazonaws.com"}`, Principal{}, false},
-		{`{"AWS":"111122223333","Service":"sns.amazonaws.com"}`, service, true},
-		{`{"AWS":"111122223333","Service":"sns.amazonaws.com"}`, alice(), true},
+		{`"*"`, alice(), A},
+		{`"*"`, Principal{}, A},
+		{`"*"`, service, A},
+		{`{"AWS":"*"}`, Principal{}, A},
+		{`{"AWS":"*"}`, service, A},
+		{`{"AWS":"111122223333"}`, alice(), C},
+		{`{"AWS":"111122223333"}`, bob(), N},
+		{`{"AWS":"111122223333"}`, Principal{}, N},
+		{`{"AWS":"111122223333"}`, Principal{Service: snsSvc, Account: acctA}, N},
+		{`{"AWS":"arn:aws:iam::111122223333:root"}`, alice(), C},
+		{`{"AWS":"arn:aws:iam::111122223333:root"}`, role, C},
+		{`{"AWS":"arn:aws:iam::111122223333:root"}`, bob(), N},
+		{`{"AWS":"arn:aws:iam::111122223333:user/alice"}`, alice(), A},
+		{`{"AWS":"arn:aws:iam::111122223333:user/alice"}`, Principal{Account: acctA, ARN: "arn:aws:iam::111122223333:user/alice2"}, N},
+		{`{"AWS":"arn:aws:iam::111122223333:user/alice"}`, Principal{Account: acctA, ARN: rootA}, N},
+		{`{"AWS":["arn:aws:iam::444455556666:user/bob","111122223333"]}`, bob(), A},
+		{`{"AWS":["111122223333","arn:aws:iam::111122223333:user/alice"]}`, alice(), A},
+		{`{"AWS":"111122223333"}`, Principal{Account: acctA, ARN: rootA}, C},
+		{`{"AWS":"arn:aws:iam::111122223333:role/deployer"}`, role, A},
+		{`{"AWS":"arn:aws:iam::111122223333:role/deployer"}`, session, N},
+		{`{"AWS":"arn:aws:sts::111122223333:assumed-role/deployer/s1"}`, session, A},
+		{`{"Service":"sns.amazonaws.com"}`, service, A},
+		{`{"Service":"SNS.amazonaws.com"}`, service, A},
+		{`{"Service":["sqs.amazonaws.com"]}`, service, N},
+		{`{"Service":"sns.amazonaws.com"}`, alice(), N},
+		{`{"Service":"sns.amazonaws.com"}`, Principal{}, N},
+		{`{"AWS":"111122223333","Service":"sns.amazonaws.com"}`, service, A},
+		{`{"AWS":"111122223333","Service":"sns.amazonaws.com"}`, alice(), C},
 	}
 	for _, tt := range tests {
 		p := mustParse(t, `{"Statement":{"Effect":"Allow","Principal":`+tt.principal+`,"Action":"sns:Publish","Resource":"*"}}`)
-		got := p.Evaluate(&Request{Principal: tt.pr, Action: "sns:Publish", Resource: topicA}) == Allow
+		got := p.Evaluate(&Request{Principal: tt.pr, Action: "sns:Publish", Resource: topicA})
 		if got != tt.want {
 			t.Errorf("Principal %s, caller %+v: got %v, want %v", tt.principal, tt.pr, got, tt.want)
 		}
-		// NotPrincipal is the complement.
-		np := mustParse(t, `{"Statement":{"Effect":"Deny","NotPrincipal":`+tt.principal+`,"Action":"sns:Publish","Resource":"*"}}`)
-		gotNot := np.Evaluate(&Request{Principal: tt.pr, Action: "sns:Publish", Resource: topicA}) == Deny
-		if gotNot == tt.want {
-			t.Errorf("NotPrincipal %s, caller %+v: got %v, want %v", tt.principal, tt.pr, gotNot, !tt.want)
+		// A Deny applies at either level.
+		d := mustParse(t, `{"Statement":{"Effect":"Deny","Principal":`+tt.principal+`,"Action":"sns:Publish","Resource":"*"}}`)
+		if got, want := d.Evaluate(&Request{Principal: tt.pr, Action: "sns:Publish", Resource: topicA}) == Deny, tt.want != N; got != want {
+			t.Errorf("Deny Principal %s, caller %+v: denied %v, want %v", tt.principal, tt.pr, got, want)
+		}
+		// NotPrincipal is the complement, and always direct.
+		np := mustParse(t, `{"Statement":{"Effect":"Allow","NotPrincipal":`+tt.principal+`,"Action":"sns:Publish","Resource":"*"}}`)
+		if got, want := np.Evaluate(&Request{Principal: tt.pr, Action: "sns:Publish", Resource: topicA}) == Allow, tt.want == N; got != want {
+			t.Errorf("NotPrincipal %s, caller %+v: allowed %v, want %v", tt.principal, tt.pr, got, want)
 		}
 	}
 }
@@ -241,7 +253,7 @@ func TestVariables(t *testing.T) {
 }
 
 func TestDecide(t *testing.T) {
-	N, A, D := NotApplicable, Allow, Deny
+	N, A, D, C := NotApplicable, Allow, Deny, AllowAccount
 	tests := []struct {
 		identity, resource Decision
 		same, want         bool
@@ -259,11 +271,25 @@ func TestDecide(t *testing.T) {
 		{A, A, false, true},
 		{D, A, false, false},
 		{A, D, false, false},
+		// An account grant delegates to the identity policy.
+		{N, C, true, false},
+		{A, C, true, true},
+		{D, C, true, false},
+		{N, C, false, false},
+		{A, C, false, true},
 	}
 	for _, tt := range tests {
 		if got := Decide(tt.identity, tt.resource, tt.same); got != tt.want {
 			t.Errorf("Decide(%v, %v, same=%v) = %v, want %v", tt.identity, tt.resource, tt.same, got, tt.want)
 		}
+		// With the resource policy required, NotApplicable never passes.
+		want := tt.want && tt.resource != N
+		if got := DecideResourceRequired(tt.identity, tt.resource, tt.same); got != want {
+			t.Errorf("DecideResourceRequired(%v, %v, same=%v) = %v, want %v", tt.identity, tt.resource, tt.same, got, want)
+		}
+	}
+	if Decision(9).String() != "Decision(9)" || AllowAccount.String() != "AllowAccount" {
+		t.Error("Decision.String")
 	}
 }
 
@@ -306,6 +332,16 @@ func TestCrossAccountFlow(t *testing.T) {
 	if decide(bob(), mustParse(t, `{"Statement":{"Effect":"Allow","Action":"sns:Subscribe","Resource":"*"}}`), "sns:Publish") {
 		t.Error("cross-account needs both identity and resource Allow")
 	}
+	// A grant to the owner's own account is a delegation: a user whose
+	// identity policy allows only Publish still cannot delete.
+	own := mustParse(t, `{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sns:*","Resource":"`+topicA+`"}}`)
+	req := &Request{Principal: alice(), Action: "sns:DeleteTopic", Resource: topicA}
+	if Decide(publishOnly.Evaluate(req), own.Evaluate(req), true) {
+		t.Error("account grant must not bypass the identity policy")
+	}
+	if !Decide(Allow, own.Evaluate(req), true) {
+		t.Error("account grant with a permissive identity must allow")
+	}
 }
 
 func TestConcurrentEvaluate(t *testing.T) {
@@ -316,13 +352,13 @@ func TestConcurrentEvaluate(t *testing.T) {
 		wg.Add(1)
 		go func(g int) {
 			defer wg.Done()
-			pr := alice()
+			pr, want := alice(), Allow
 			if g%2 == 1 {
-				pr = bob()
+				pr, want = bob(), AllowAccount
 			}
 			req := &Request{Principal: pr, Action: "sns:Publish", Resource: topicA, Context: ctx("aws:SourceOwner=" + pr.Account)}
 			for i := 0; i < 2000; i++ {
-				if d := p.Evaluate(req); d != Allow {
+				if d := p.Evaluate(req); d != want {
 					errs <- fmt.Errorf("goroutine %d: %v", g, d)
 					return
 				}

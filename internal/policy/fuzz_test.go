@@ -98,7 +98,7 @@ func FuzzEvaluate(f *testing.F) {
 			req.SourceIP = a
 		}
 		d := p.Evaluate(req)
-		if d != NotApplicable && d != Allow && d != Deny {
+		if d != NotApplicable && d != Allow && d != Deny && d != AllowAccount {
 			t.Fatalf("decision %v", d)
 		}
 		if again := p.Evaluate(req); again != d {
