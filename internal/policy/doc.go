@@ -128,6 +128,14 @@
 // aws:SecureTransport, aws:CurrentTime, ...) from its typed fields, so that
 // a caller need not format them per request; Context entries override them.
 //
+// # Editing documents
+//
+// AddStatement and RemoveStatement (by Sid) edit a stored document the way
+// AddPermission and RemovePermission need: Statement may be one object or a
+// list, the result always has a list, other statements keep their text, and
+// the result is validated. Removing the last statement leaves
+// {"Statement":[]}, which Parse refuses: the caller then has no policy.
+//
 // # Combining policies
 //
 // Decide(identity, resource, sameAccount) combines an identity policy's and

@@ -59,6 +59,23 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("two parses disagree: %v vs %v", a, b)
 			}
 		}
+		// Removing a statement by Sid leaves a valid policy without it.
+		for _, sid := range p.Sids() {
+			if sid == "" {
+				continue
+			}
+			out, removed, remaining, err := RemoveStatement(doc, sid, Options{})
+			if err != nil || removed != 1 || remaining != p.Len()-1 {
+				t.Fatalf("RemoveStatement(%q): removed %d remaining %d err %v", sid, removed, remaining, err)
+			}
+			if remaining > 0 {
+				r, err := Parse(out)
+				if err != nil || r.HasSid(sid) || r.Len() != remaining {
+					t.Fatalf("after RemoveStatement(%q): %s: %v", sid, out, err)
+				}
+			}
+			break
+		}
 	})
 }
 
