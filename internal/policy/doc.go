@@ -48,9 +48,10 @@
 //     "arn:"; '*' and '?' wildcards and (2012-10-17) policy variables;
 //     matched case-sensitively, like ArnLike (below).
 //   - Condition: {operator: {key: value or [values]}}; values are strings,
-//     numbers or booleans. Unknown operators and values that do not parse
-//     for their operator (numbers, dates, IP blocks, booleans, base64) are
-//     errors.
+//     numbers or booleans (read as their JSON text). Unknown operators, a
+//     key named twice in one operator (keys ignore case), and values that
+//     do not parse for their operator (numbers, dates, IP blocks, booleans,
+//     base64) are errors.
 //
 // # Evaluation
 //

@@ -27,7 +27,8 @@ const (
 )
 
 // Options tunes Parse. The zero value is AnyKind with DefaultMaxBytes and no
-// limit on statements or principals beyond the size.
+// limit on statements or principals beyond the size. Services set their own
+// quotas here (SNS topic policies: 30 KB, 100 statements, 200 principals).
 type Options struct {
 	Kind          Kind
 	MaxBytes      int // document size; 0 means DefaultMaxBytes
@@ -50,6 +51,8 @@ type Policy struct {
 }
 
 type statement struct {
+	actionText   []string // as written, for Statements
+	resourceText []string
 	sid          string
 	deny         bool
 	hasPrincipal bool
@@ -97,6 +100,36 @@ func (p *Policy) HasSid(sid string) bool {
 		}
 	}
 	return false
+}
+
+// StatementInfo describes one statement, for services that check rules of
+// their own on top of the language (SNS: every action in the sns: namespace,
+// every resource the topic's ARN).
+type StatementInfo struct {
+	Sid         string
+	Deny        bool
+	Actions     []string // Action or NotAction entries, as written
+	NotAction   bool
+	Resources   []string // Resource or NotResource entries, as written
+	NotResource bool
+}
+
+// Statements describes the statements in document order. The slices are
+// copies: callers may keep or change them.
+func (p *Policy) Statements() []StatementInfo {
+	out := make([]StatementInfo, len(p.stmts))
+	for i := range p.stmts {
+		s := &p.stmts[i]
+		out[i] = StatementInfo{
+			Sid:         s.sid,
+			Deny:        s.deny,
+			Actions:     append([]string(nil), s.actionText...),
+			NotAction:   s.notAction,
+			Resources:   append([]string(nil), s.resourceText...),
+			NotResource: s.notResource,
+		}
+	}
+	return out
 }
 
 // Parse parses and compiles a policy document with the zero Options.
@@ -251,6 +284,7 @@ func (s *statement) compile(v *jval, vars bool, o Options) string {
 	if msg != "" {
 		return msg
 	}
+	s.actionText = actions
 	for _, a := range actions {
 		if msg := checkAction(a); msg != "" {
 			return name + ": " + msg
@@ -267,6 +301,7 @@ func (s *statement) compile(v *jval, vars bool, o Options) string {
 	if msg != "" {
 		return msg
 	}
+	s.resourceText = resources
 	for _, r := range resources {
 		if r != "*" && !strings.HasPrefix(r, "arn:") {
 			return name + ": invalid resource " + quote(r) + ": must be \"*\" or an ARN"

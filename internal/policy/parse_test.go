@@ -165,3 +165,23 @@ func TestErrorTextIsBounded(t *testing.T) {
 		t.Errorf("long values should be shortened: %v", err)
 	}
 }
+
+func TestStatements(t *testing.T) {
+	p := mustParse(t, `{"Statement":[{"Sid":"a","Effect":"Deny","Principal":"*","NotAction":["sns:Publish","sns:Get*"],"Resource":"`+topicA+`"},
+	 {"Effect":"Allow","Principal":"*","Action":"SNS:Publish","NotResource":["arn:aws:sns:*:*:x","arn:aws:sns:*:*:y"]}]}`)
+	got := p.Statements()
+	if len(got) != 2 {
+		t.Fatalf("%d statements", len(got))
+	}
+	a, b := got[0], got[1]
+	if a.Sid != "a" || !a.Deny || !a.NotAction || a.NotResource || len(a.Actions) != 2 || a.Actions[1] != "sns:Get*" || len(a.Resources) != 1 || a.Resources[0] != topicA {
+		t.Errorf("first: %+v", a)
+	}
+	if b.Sid != "" || b.Deny || b.NotAction || !b.NotResource || len(b.Actions) != 1 || b.Actions[0] != "SNS:Publish" || len(b.Resources) != 2 {
+		t.Errorf("second: %+v", b)
+	}
+	got[0].Actions[0] = "changed"
+	if p.Statements()[0].Actions[0] != "sns:Publish" {
+		t.Error("Statements must return copies")
+	}
+}
