@@ -108,6 +108,7 @@ type Directory struct {
 }
 
 // Stats counts what a Directory holds, for log lines after a (re)load.
+// Users counts named users (not roots); Policies, users with a policy.
 type Stats struct {
 	Accounts, Users, AccessKeys, Policies int
 }

@@ -68,7 +68,8 @@ var notOffered = map[string]bool{
 }
 
 // Serve answers one STS request from principal p (already authenticated)
-// whose parameters are params.
+// whose parameters are params (form body and query string). r is not read
+// today; it is there so that every protocol adapter has the same shape.
 func Serve(w http.ResponseWriter, r *http.Request, p identity.Principal, params url.Values) {
 	reqID := w.Header().Get(RequestIDHeader)
 	if reqID == "" {
