@@ -168,12 +168,7 @@ func (s *Service) topicState(ctx context.Context, arn string) (*topicState, erro
 		return nil, err
 	}
 	ts = &topicState{topic: t, loadedAt: now}
-	var tp *deliverypolicy.TopicPolicy
-	if dp := t.Attributes["DeliveryPolicy"]; dp != "" {
-		if p, err := deliverypolicy.ParseTopic(dp); err == nil {
-			tp = &p
-		}
-	}
+	tp := topicDeliveryPolicy(t)
 	for _, sub := range subs {
 		if sub.Pending && s.now().Sub(sub.CreatedAt) > s.opts.PendingTTL {
 			// AWS deletes subscriptions left unconfirmed for three days.
@@ -233,6 +228,20 @@ func storeErr(err error, kind error, msg string) error {
 		return errf(kind, "%s", msg)
 	}
 	return err
+}
+
+// topicDeliveryPolicy parses a topic's DeliveryPolicy attribute; nil when it
+// has none (the value was validated when set).
+func topicDeliveryPolicy(t store.Topic) *deliverypolicy.TopicPolicy {
+	dp := t.Attributes["DeliveryPolicy"]
+	if dp == "" {
+		return nil
+	}
+	p, err := deliverypolicy.ParseTopic(dp)
+	if err != nil {
+		return nil
+	}
+	return &p
 }
 
 func effectivePolicy(tp *deliverypolicy.TopicPolicy, sub store.Subscription) deliverypolicy.Policy {
