@@ -327,19 +327,26 @@ func (s *Service) prepare(ctx context.Context, c Caller, ts *topicState, in Publ
 	}
 	p.meta = meta
 	p.pub.Message = store.Message{ID: p.out.MessageID, TopicARN: t.ARN, CreatedAt: now, Meta: meta.Encode(), Body: []byte(in.Message)}
-	var filterAttrs map[string]filterpolicy.Attribute
+	// One filterpolicy.Message serves every subscription: the body is
+	// parsed once, and only if some filter has the MessageBody scope.
+	var fm *filterpolicy.Message
+	defer func() {
+		if fm != nil {
+			fm.Release()
+		}
+	}()
 	for _, ss := range ts.subs {
 		if ss.sub.Pending {
 			continue
 		}
 		if ss.filter != nil {
-			if filterAttrs == nil {
-				filterAttrs = make(map[string]filterpolicy.Attribute, len(attrs))
+			if fm == nil {
+				fm = &filterpolicy.Message{Attributes: make(map[string]filterpolicy.Attribute, len(attrs)), Body: in.Message}
 				for k, v := range attrs {
-					filterAttrs[k] = filterpolicy.Attribute{Type: v.Type, Value: v.Value}
+					fm.Attributes[k] = filterpolicy.Attribute{Type: v.Type, Value: v.Value}
 				}
 			}
-			if !ss.filter.Match(filterAttrs, []byte(in.Message)) {
+			if !ss.filter.MatchMessage(fm) {
 				continue
 			}
 		}
