@@ -113,3 +113,22 @@ func TestBodyFiltersParseBodyOnce(t *testing.T) {
 		t.Fatalf("pending deliveries %d, want %d", n, runs+1)
 	}
 }
+
+func TestClip(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 64, "short"},
+		{"abcdef", 3, "abc..."},
+		{"a\x00b\x7fc\n", 64, "a?b?c?"},
+		{"\xff\xfeok", 64, "?ok"}, // a run of bad bytes is one ?
+		{"aéé", 2, "a..."}, // never cuts a rune in half
+		{"aéé", 3, "aé..."},
+	} {
+		if got := sns.Clip(tc.in, tc.n); got != tc.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}
