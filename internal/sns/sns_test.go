@@ -124,7 +124,7 @@ func TestClip(t *testing.T) {
 		{"abcdef", 3, "abc..."},
 		{"a\x00b\x7fc\n", 64, "a?b?c?"},
 		{"\xff\xfeok", 64, "?ok"}, // a run of bad bytes is one ?
-		{"aéé", 2, "a..."}, // never cuts a rune in half
+		{"aéé", 2, "a..."},        // never cuts a rune in half
 		{"aéé", 3, "aé..."},
 	} {
 		if got := sns.Clip(tc.in, tc.n); got != tc.want {
