@@ -79,7 +79,8 @@ type Caller struct {
 type Options struct {
 	// PublicURL is the base URL of this server as subscribers reach it.
 	PublicURL string
-	// CacheTTL bounds how long topic and subscription records are cached.
+	// CacheTTL bounds how long topic and subscription records are cached,
+	// measured on Now.
 	CacheTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
