@@ -292,6 +292,11 @@ func TestGuardRefusesAtDial(t *testing.T) {
 	}
 	for i := 0; i < 4; i++ {
 		r.eng.Tick(ctx)
+		if i == 0 {
+			if n, _ := r.svc.Store().PendingDeliveries(ctx, res.ARN); n != 1 {
+				t.Fatalf("%d pending confirmations after a refused connection, want 1 (retried)", n)
+			}
+		}
 		r.clock.Set(r.clock.Now().Add(20 * time.Second))
 	}
 	h.mu.Lock()
@@ -300,5 +305,4 @@ func TestGuardRefusesAtDial(t *testing.T) {
 	if confirms != 0 || h.count() != 0 {
 		t.Fatalf("%d confirmations and %d notifications reached a denied address", confirms, h.count())
 	}
-	_ = res
 }
