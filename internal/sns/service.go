@@ -88,6 +88,10 @@ type Options struct {
 	ConfirmationTTL time.Duration
 	// PendingTTL is how long an unconfirmed subscription lives (AWS: 3 days).
 	PendingTTL time.Duration
+	// CheckEndpoint, when set, judges an http/https endpoint at Subscribe
+	// (e.g. its address against the subscriber allow/deny lists); an error
+	// refuses the subscription with InvalidParameter and the error's text.
+	CheckEndpoint func(ctx context.Context, endpoint string) error
 }
 
 // Service implements the SNS domain.

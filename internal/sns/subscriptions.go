@@ -138,6 +138,11 @@ func (s *Service) Subscribe(ctx context.Context, c Caller, topicARN, protocol, e
 	if err := validateEndpoint(protocol, endpoint); err != nil {
 		return SubscribeResult{}, err
 	}
+	if s.opts.CheckEndpoint != nil && (protocol == "http" || protocol == "https") {
+		if err := s.opts.CheckEndpoint(ctx, endpoint); err != nil {
+			return SubscribeResult{}, invalid("Endpoint Reason: %s", err.Error())
+		}
+	}
 	clean := map[string]string{}
 	for k, v := range attrs {
 		if !subAttrs[k] {
