@@ -14,7 +14,7 @@ import (
 )
 
 const (
-	testLease    = 3 * time.Second
+	testLease    = 20 * time.Second // the shortest lease config accepts (config.MinDeliveryLease)
 	testCacheTTL = 200 * time.Millisecond
 )
 

@@ -7,12 +7,20 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sealpost/sealpost/internal/netguard"
 )
+
+// MinDeliveryLease is the shortest --delivery-lease: longer than one delivery
+// attempt (AWS's 15 s timeout) plus a margin, so that a lease cannot expire
+// while its attempt still runs and another node send the delivery again.
+const MinDeliveryLease = 20 * time.Second
 
 // Config is the server configuration.
 type Config struct {
@@ -43,6 +51,11 @@ type Config struct {
 	CacheTTL time.Duration
 	// NodeID names this node in delivery leases ("" = random per start).
 	NodeID string
+	// SubscriberAllow and SubscriberDeny judge the addresses Sealpost
+	// connects to for deliveries and confirmations (see netguard): deny
+	// wins; a non-empty allow list allows only its ranges.
+	SubscriberAllow []netip.Prefix
+	SubscriberDeny  []netip.Prefix
 }
 
 type setting struct {
@@ -66,8 +79,10 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 		{"log-level", "SEALPOST_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel},
 		{"subscriber-ca", "SEALPOST_SUBSCRIBER_CA", "", "PEM file of extra CAs trusted for HTTPS subscriber endpoints", &c.SubscriberCAs},
 	}
-	var lease, cacheTTL, shutdown, maxConns string
+	var lease, cacheTTL, allow, deny, shutdown, maxConns string
 	settings = append(settings,
+		setting{"subscriber-allow", "SEALPOST_SUBSCRIBER_ALLOW", "", "comma-separated CIDR ranges subscriber endpoints may resolve to (default: all not denied)", &allow},
+		setting{"subscriber-deny", "SEALPOST_SUBSCRIBER_DENY", netguard.DefaultDeny, "comma-separated CIDR ranges subscriber endpoints may not resolve to; replaces the default; none = empty", &deny},
 		setting{"delivery-lease", "SEALPOST_DELIVERY_LEASE", "30s", "how long a node holds a delivery it is working on (takeover time after a node dies)", &lease},
 		setting{"cache-ttl", "SEALPOST_CACHE_TTL", "1s", "how long topic and subscription records are cached (cross-node staleness bound)", &cacheTTL},
 		setting{"node-id", "SEALPOST_NODE_ID", "", "name of this node in delivery leases (default: random)", &c.NodeID},
@@ -89,8 +104,14 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("config: unexpected arguments %q", fs.Args())
 	}
 	var err error
-	if c.DeliveryLease, err = time.ParseDuration(lease); err != nil || c.DeliveryLease < time.Second {
-		return nil, fmt.Errorf("--delivery-lease %q: want a duration of at least 1s", lease)
+	if c.DeliveryLease, err = time.ParseDuration(lease); err != nil || c.DeliveryLease < MinDeliveryLease {
+		return nil, fmt.Errorf("--delivery-lease %q: want a duration of at least %v (one delivery attempt may take 15s; a shorter lease could expire during the attempt and the delivery be sent twice at once)", lease, MinDeliveryLease)
+	}
+	if c.SubscriberAllow, err = netguard.ParseList(allow); err != nil {
+		return nil, fmt.Errorf("--subscriber-allow: %w", err)
+	}
+	if c.SubscriberDeny, err = netguard.ParseList(deny); err != nil {
+		return nil, fmt.Errorf("--subscriber-deny: %w", err)
 	}
 	if c.CacheTTL, err = time.ParseDuration(cacheTTL); err != nil || c.CacheTTL <= 0 || c.CacheTTL > time.Minute {
 		return nil, fmt.Errorf("--cache-ttl %q: want a duration between 1ns and 1m", cacheTTL)

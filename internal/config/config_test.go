@@ -46,6 +46,9 @@ func TestInvalid(t *testing.T) {
 		{"--store", "mysql://x"},
 		{"--log-level", "loud"},
 		{"--delivery-lease", "10ms"},
+		{"--delivery-lease", "15s"}, // not longer than one attempt
+		{"--subscriber-allow", "10.0.0.0/8,example.com"},
+		{"--subscriber-deny", "169.254.0.0/33"},
 		{"--cache-ttl", "1h"},
 		{"--data-dir", ""},
 		{"--max-connections", "0"},
@@ -60,5 +63,27 @@ func TestInvalid(t *testing.T) {
 		} else if strings.TrimSpace(err.Error()) == "" {
 			t.Errorf("%v: empty error", args)
 		}
+	}
+}
+
+func TestSubscriberRanges(t *testing.T) {
+	c, err := Parse(nil, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.SubscriberAllow) != 0 || len(c.SubscriberDeny) == 0 {
+		t.Fatalf("default ranges: allow %v deny %v", c.SubscriberAllow, c.SubscriberDeny)
+	}
+	c, err = Parse([]string{"--subscriber-deny", "none", "--delivery-lease", "20s"}, env(map[string]string{
+		"SEALPOST_SUBSCRIBER_ALLOW": "10.0.0.0/8, fd00::/8"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.SubscriberDeny) != 0 || len(c.SubscriberAllow) != 2 || c.SubscriberAllow[1].String() != "fd00::/8" || c.DeliveryLease != 20*time.Second {
+		t.Fatalf("allow %v deny %v lease %v", c.SubscriberAllow, c.SubscriberDeny, c.DeliveryLease)
+	}
+	_, err = Parse([]string{"--delivery-lease", "5s"}, env(nil))
+	if err == nil || !strings.Contains(err.Error(), "at least 20s") {
+		t.Fatalf("short lease: %v", err)
 	}
 }

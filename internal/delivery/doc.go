@@ -15,6 +15,30 @@
 // client error, not retried, dead-lettered (or dropped without a
 // RedrivePolicy).
 //
+// Addresses: every connection (deliveries and confirmation requests) goes
+// through NewHTTPClient, whose dialer checks the resolved address against a
+// netguard.Guard, so DNS rebinding cannot reach a denied address; a refused
+// connection sends nothing and is retried like a connection error.
+//
+// Throttling (maxReceivesPerSecond): a per-subscription bucket hands out
+// send slots in order. A delivery that finds no free slot reserves the next
+// one and is rescheduled to exactly that time with its attempt count
+// unchanged, so it is leased once more when its slot is due (about two
+// leases per throttled attempt, not one per slot for the whole backlog).
+// Reservations are in memory, at most 4,096 per subscription; deliveries
+// beyond them wait for the end of the reserved horizon. Throttle state is
+// per node.
+//
+// A delivery leased again while its attempt still runs on this node (its
+// lease expired) is not started a second time. Counters and throttle state
+// of deleted subscriptions are pruned every Options.PruneInterval (one
+// store read per known subscription); Totals keeps their counts.
+//
+// Deliveries without a transport yet (sqs) are parked: looked at once an
+// hour (one lease and one write each) and dropped, counted as Expired and
+// logged by message id, 14 days after their message was published (SQS's
+// longest retention).
+//
 // Signing happens here, off the publish path; a message is signed once per
 // (message, body, signature version) and the signature is shared by all its
 // deliveries.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sealpost/sealpost/internal/deliverypolicy"
+	"github.com/sealpost/sealpost/internal/netguard"
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/snssig"
 	"github.com/sealpost/sealpost/internal/store"
@@ -23,7 +24,11 @@ type Options struct {
 	Owner string
 	// Workers bounds concurrent deliveries (default 64).
 	Workers int
-	// LeaseFor is how long a leased delivery stays with this node (default 60 s).
+	// LeaseFor is how long a leased delivery stays with this node (default
+	// 60 s). It should exceed AttemptTimeout: a lease that expires during an
+	// attempt lets another node send the same delivery at the same time
+	// (config refuses such settings; on this node the engine never runs a
+	// delivery twice at once).
 	LeaseFor time.Duration
 	// AttemptTimeout bounds one HTTP attempt (AWS: 15 s).
 	AttemptTimeout time.Duration
@@ -31,9 +36,15 @@ type Options struct {
 	PollInterval time.Duration
 	// Now is the clock (nil = time.Now).
 	Now func() time.Time
-	// HTTPClient sends HTTP/S deliveries; nil = a default client trusting the
-	// system roots.
+	// HTTPClient sends HTTP/S deliveries; nil = NewHTTPClient with the
+	// system roots and Guard.
 	HTTPClient *http.Client
+	// Guard judges subscriber addresses for the default HTTPClient; nil =
+	// netguard.Default(). Ignored when HTTPClient is set.
+	Guard *netguard.Guard
+	// PruneInterval is how often Run forgets counters and throttle state of
+	// deleted subscriptions (default 1 minute).
+	PruneInterval time.Duration
 	// DeadLetter receives given-up deliveries of subscriptions with a
 	// RedrivePolicy; nil = they are dropped (logged and counted).
 	DeadLetter DeadLetterFunc
@@ -56,8 +67,25 @@ type Counters struct {
 	Failed       int64 // failed attempts
 	Retried      int64 // attempts rescheduled
 	DeadLettered int64 // given up
-	Throttled    int64
+	// Throttled counts deliveries that had to wait for a slot under
+	// maxReceivesPerSecond (once per wait, not per re-lease).
+	Throttled int64
+	// Expired counts parked deliveries (no transport yet, e.g. sqs) dropped
+	// after parkedMaxAge.
+	Expired int64
 }
+
+func (c *Counters) add(o Counters) {
+	c.Delivered += o.Delivered
+	c.Failed += o.Failed
+	c.Retried += o.Retried
+	c.DeadLettered += o.DeadLettered
+	c.Throttled += o.Throttled
+	c.Expired += o.Expired
+}
+
+// dkey names one delivery.
+type dkey struct{ sub, msg string }
 
 // Engine delivers messages.
 type Engine struct {
@@ -69,7 +97,15 @@ type Engine struct {
 
 	mu       sync.Mutex
 	counters map[string]*Counters
-	buckets  map[string]*bucket
+	// retired sums the counters of forgotten (deleted) subscriptions, so
+	// that Totals never goes backwards.
+	retired Counters
+	buckets map[string]*bucket
+	// inflight holds the deliveries being processed on this node, each with
+	// its newest lease: a delivery leased again while in flight (its lease
+	// expired during the attempt) is not started a second time; the running
+	// attempt acks or reschedules it under the newest lease.
+	inflight map[dkey]store.Lease
 
 	sigs sigCache
 
@@ -100,14 +136,14 @@ func New(st store.Store, svc *sns.Service, signer *snssig.Signer, log *slog.Logg
 		opts.Now = time.Now
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Transport: &http.Transport{
-			Proxy:               nil,
-			MaxIdleConnsPerHost: opts.Workers,
-			IdleConnTimeout:     90 * time.Second,
-		}}
+		opts.HTTPClient = NewHTTPClient(ClientOptions{Guard: opts.Guard, MaxIdleConnsPerHost: opts.Workers})
+	}
+	if opts.PruneInterval <= 0 {
+		opts.PruneInterval = time.Minute
 	}
 	return &Engine{st: st, svc: svc, signer: signer, log: log, opts: opts,
-		counters: map[string]*Counters{}, buckets: map[string]*bucket{}, sigs: sigCache{m: map[sigKey]*sigEntry{}}}
+		counters: map[string]*Counters{}, buckets: map[string]*bucket{}, inflight: map[dkey]store.Lease{},
+		sigs: sigCache{m: map[sigKey]*sigEntry{}}}
 }
 
 // Stats returns a copy of a subscription's counters.
@@ -129,6 +165,18 @@ func (e *Engine) AllStats() map[string]Counters {
 		out[k] = *v
 	}
 	return out
+}
+
+// Totals returns the counters summed over all subscriptions since start,
+// including deleted ones.
+func (e *Engine) Totals() Counters {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := e.retired
+	for _, c := range e.counters {
+		t.add(*c)
+	}
+	return t
 }
 
 func (e *Engine) count(sub string, f func(*Counters)) {
@@ -170,6 +218,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	ticker := time.NewTicker(e.opts.PollInterval)
 	defer ticker.Stop()
+	pruner := time.NewTicker(e.opts.PruneInterval)
+	defer pruner.Stop()
 	for {
 		free := e.opts.Workers - len(slots)
 		if free > 0 {
@@ -178,12 +228,16 @@ func (e *Engine) Run(ctx context.Context) error {
 				e.log.Warn("lease deliveries", "err", err)
 			}
 			for _, l := range leases {
+				if !e.begin(l) {
+					continue // already being delivered here
+				}
 				slots <- struct{}{}
 				wg.Add(1)
 				go func(l store.Lease) {
 					defer wg.Done()
 					// Deliveries use their own context so shutdown lets them finish.
 					e.process(context.WithoutCancel(ctx), l)
+					e.end(l)
 					<-slots
 					select {
 					case freed <- struct{}{}:
@@ -201,8 +255,91 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-wake:
 		case <-ticker.C:
 		case <-freed:
+		case <-pruner.C:
+			e.Prune(ctx)
 		}
 	}
+}
+
+// begin marks l in flight; false if it already is (l is then recorded as
+// the newest lease of the running attempt).
+func (e *Engine) begin(l store.Lease) bool {
+	k := dkey{l.SubscriptionARN, l.MessageID}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, busy := e.inflight[k]
+	e.inflight[k] = l
+	return !busy
+}
+
+func (e *Engine) end(l store.Lease) {
+	e.mu.Lock()
+	delete(e.inflight, dkey{l.SubscriptionARN, l.MessageID})
+	e.mu.Unlock()
+}
+
+// latest returns the newest lease of an in-flight delivery (l itself when
+// it was not leased again).
+func (e *Engine) latest(l store.Lease) store.Lease {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if n, ok := e.inflight[dkey{l.SubscriptionARN, l.MessageID}]; ok {
+		return n
+	}
+	return l
+}
+
+// Prune forgets the counters and throttle state of subscriptions that no
+// longer exist (their counts move into Totals), reservations nobody
+// claimed, and idle throttle buckets. Run calls it every PruneInterval. It
+// returns how many subscriptions it forgot.
+func (e *Engine) Prune(ctx context.Context) int {
+	now := e.opts.Now()
+	e.mu.Lock()
+	subs := make([]string, 0, len(e.counters)+len(e.buckets))
+	for s := range e.counters {
+		subs = append(subs, s)
+	}
+	for s := range e.buckets {
+		if e.counters[s] == nil {
+			subs = append(subs, s)
+		}
+	}
+	e.mu.Unlock()
+	n := 0
+	for _, s := range subs {
+		if ctx.Err() != nil {
+			return n
+		}
+		if _, err := e.st.GetSubscription(ctx, s); errors.Is(err, store.ErrNotFound) {
+			e.forget(s)
+			n++
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for s, b := range e.buckets {
+		for m, at := range b.res {
+			if now.Sub(at) > e.opts.LeaseFor+time.Minute {
+				delete(b.res, m) // its delivery went elsewhere
+			}
+		}
+		if len(b.res) == 0 && !b.next.After(now) {
+			delete(e.buckets, s) // idle: a fresh bucket behaves the same
+		}
+	}
+	return n
+}
+
+// forget drops a deleted subscription's counters and throttle state.
+func (e *Engine) forget(sub string) {
+	e.mu.Lock()
+	if c := e.counters[sub]; c != nil {
+		e.retired.add(*c)
+		delete(e.counters, sub)
+	}
+	delete(e.buckets, sub)
+	e.mu.Unlock()
 }
 
 // Tick leases every delivery due now and processes them synchronously. It
@@ -220,8 +357,11 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 		}
 		var wg sync.WaitGroup
 		for _, l := range leases {
+			if !e.begin(l) {
+				continue
+			}
 			wg.Add(1)
-			go func(l store.Lease) { defer wg.Done(); e.process(ctx, l) }(l)
+			go func(l store.Lease) { defer wg.Done(); e.process(ctx, l); e.end(l) }(l)
 		}
 		wg.Wait()
 		n += len(leases)
@@ -237,8 +377,14 @@ const (
 	permanent
 )
 
-// parkFor is how long a delivery without a transport waits between looks.
-const parkFor = 5 * time.Minute
+// A delivery without a transport yet (sqs) is parked: rescheduled every
+// parkFor (one lease and one store write per hour per parked delivery) and
+// given up parkedMaxAge after its message was published, AWS SQS's longest
+// retention: such a message could not be in any queue any more.
+const (
+	parkFor      = time.Hour
+	parkedMaxAge = 14 * 24 * time.Hour
+)
 
 // awsManagedRetry is AWS's fixed policy for AWS-managed endpoints (SQS):
 // 3 immediate, 2 at 1 s, 10 exponential 1→20 s, 100,000 at 20 s.
@@ -259,10 +405,8 @@ func (e *Engine) process(ctx context.Context, l store.Lease) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		if meta.Type != sns.TypeUnsubscribeConfirmation || meta.Endpoint == "" {
-			e.mu.Lock()
-			delete(e.buckets, l.SubscriptionARN) // the subscription is gone
-			e.mu.Unlock()
-			e.ack(ctx, l) // unsubscribed: nothing to deliver
+			e.forget(l.SubscriptionARN) // the subscription is gone
+			e.ack(ctx, l)               // unsubscribed: nothing to deliver
 			return
 		}
 		sub = store.Subscription{ARN: l.SubscriptionARN, TopicARN: l.Message.TopicARN, Protocol: meta.Protocol, Endpoint: meta.Endpoint}
@@ -291,9 +435,12 @@ func (e *Engine) process(ctx context.Context, l store.Lease) {
 	if !notify {
 		policy.MaxReceivesPerSecond = 0
 	}
-	if wait := e.throttle(sub.ARN, policy.MaxReceivesPerSecond, now); wait > 0 {
-		e.count(sub.ARN, func(c *Counters) { c.Throttled++ })
-		e.retryLater(ctx, l, l.Attempts, now.Add(wait))
+	if slot, waits := e.throttle(sub.ARN, l.MessageID, policy.MaxReceivesPerSecond, now); slot.After(now) {
+		if waits {
+			e.count(sub.ARN, func(c *Counters) { c.Throttled++ })
+		}
+		// Same attempt count: waiting for a slot is not an attempt.
+		e.retryLater(ctx, l, l.Attempts, slot)
 		return
 	}
 	var res outcome
@@ -303,8 +450,19 @@ func (e *Engine) process(ctx context.Context, l store.Lease) {
 		res, code = e.sendHTTP(ctx, topic, sub, l, meta, policy)
 	default:
 		// No SQS transport yet: park the delivery (kept, not counted as
-		// an attempt) and look again later.
-		e.retryLater(ctx, l, l.Attempts, now.Add(parkFor))
+		// an attempt) and look again later, until it is too old.
+		expires := l.Message.CreatedAt.Add(parkedMaxAge)
+		if !now.Before(expires) {
+			e.count(sub.ARN, func(c *Counters) { c.Expired++ })
+			e.log.Info("parked delivery expired", "message_id", l.MessageID)
+			e.ack(ctx, l)
+			return
+		}
+		next := now.Add(parkFor)
+		if next.After(expires) {
+			next = expires
+		}
+		e.retryLater(ctx, l, l.Attempts, next)
 		return
 	}
 	switch res {
@@ -356,6 +514,7 @@ func (e *Engine) batchAcks(ba store.BatchAcker) {
 }
 
 func (e *Engine) ack(ctx context.Context, l store.Lease) {
+	l = e.latest(l)
 	if e.acks != nil {
 		e.acks <- l
 		return
@@ -366,6 +525,7 @@ func (e *Engine) ack(ctx context.Context, l store.Lease) {
 }
 
 func (e *Engine) retryLater(ctx context.Context, l store.Lease, attempts int, next time.Time) {
+	l = e.latest(l)
 	if err := e.st.Retry(ctx, l, attempts, next); err != nil && !errors.Is(err, store.ErrNotFound) {
 		e.log.Warn("reschedule delivery", "subscription", l.SubscriptionARN, "message_id", l.MessageID, "err", err)
 	}
@@ -387,28 +547,54 @@ func (e *Engine) giveUp(ctx context.Context, sub store.Subscription, l store.Lea
 	e.ack(ctx, l)
 }
 
-// bucket is a per-subscription token bucket for maxReceivesPerSecond.
+// bucket spaces one subscription's sends under maxReceivesPerSecond. It
+// hands out send slots in order, one per 1/rate: a delivery that finds no
+// free slot now reserves the next free one and is rescheduled to exactly
+// that time, so every waiting delivery is leased once more, when its slot is
+// due, instead of the whole backlog being leased again at every slot.
 type bucket struct {
-	next time.Time
+	next time.Time            // first slot not handed out
+	res  map[string]time.Time // message id → reserved slot
 }
 
-// throttle returns how long to wait before the next send to sub may start.
-func (e *Engine) throttle(sub string, perSecond int, now time.Time) time.Duration {
+// maxReservations bounds the reserved slots of one subscription (memory per
+// waiting delivery). Deliveries beyond it are rescheduled to the end of the
+// reserved horizon without a slot and reserve one when they come back.
+const maxReservations = 4096
+
+// throttle returns when the delivery of msg to sub may be sent (now = at
+// once) and whether it starts waiting now (for the throttled count).
+func (e *Engine) throttle(sub, msg string, perSecond int, now time.Time) (time.Time, bool) {
 	if perSecond <= 0 {
-		return 0
+		return now, false
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	b := e.buckets[sub]
 	if b == nil {
-		b = &bucket{}
+		b = &bucket{res: map[string]time.Time{}}
 		e.buckets[sub] = b
 	}
-	if b.next.After(now) {
-		return b.next.Sub(now)
+	if at, ok := b.res[msg]; ok {
+		if at.After(now) {
+			return at, false // back early (another node's lease expired, say)
+		}
+		delete(b.res, msg)
+		return now, false
 	}
-	b.next = now.Add(time.Second / time.Duration(perSecond))
-	return 0
+	slot := b.next
+	if slot.Before(now) {
+		slot = now
+	}
+	if slot.After(now) && len(b.res) >= maxReservations {
+		return slot, true
+	}
+	b.next = slot.Add(time.Second / time.Duration(perSecond))
+	if slot.After(now) {
+		b.res[msg] = slot
+		return slot, true
+	}
+	return now, false
 }
 
 // deadLetterTarget returns the RedrivePolicy's deadLetterTargetArn, or "".

@@ -15,6 +15,7 @@ import (
 	"github.com/sealpost/sealpost/internal/delivery"
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/snssig"
+	"github.com/sealpost/sealpost/internal/store"
 )
 
 // fakeClock is a settable clock.
@@ -36,6 +37,12 @@ type rig struct {
 }
 
 func newRig(t *testing.T) *rig {
+	return newRigWith(t, nil, delivery.Options{})
+}
+
+// newRigWith builds a rig whose engine sees the store through wrap (nil =
+// as is) and runs with opts (Now and AttemptTimeout are set here).
+func newRigWith(t *testing.T, wrap func(store.Store) store.Store, opts delivery.Options) *rig {
 	t.Helper()
 	st := openStore(t)
 	clock := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
@@ -44,7 +51,15 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := delivery.New(st, svc, signer, slog.New(slog.NewTextHandler(io.Discard, nil)), delivery.Options{Now: clock.Now, AttemptTimeout: 2 * time.Second})
+	est := st
+	if wrap != nil {
+		est = wrap(st)
+	}
+	opts.Now = clock.Now
+	if opts.AttemptTimeout == 0 {
+		opts.AttemptTimeout = 2 * time.Second
+	}
+	eng := delivery.New(est, svc, signer, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
 	c := sns.Caller{Account: "000000000000", Region: "us-east-1", Principal: "arn:aws:iam::000000000000:root", Signed: true}
 	arn, err := svc.CreateTopic(context.Background(), c, "rig", nil, nil, "")
 	if err != nil {

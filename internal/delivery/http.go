@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/sealpost/sealpost/internal/deliverypolicy"
+	"github.com/sealpost/sealpost/internal/netguard"
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/snssig"
 	"github.com/sealpost/sealpost/internal/store"
@@ -222,6 +223,13 @@ func (e *Engine) sendHTTP(ctx context.Context, topic store.Topic, sub store.Subs
 	}
 	resp, err := e.opts.HTTPClient.Do(req)
 	if err != nil {
+		if errors.Is(err, netguard.ErrDenied) {
+			// Retried like a connection error: the name may resolve
+			// elsewhere later; nothing was sent.
+			e.log.Warn("delivery refused: endpoint address not allowed by --subscriber-allow/--subscriber-deny",
+				"subscription", sub.ARN, "message_id", l.MessageID, "host", req.URL.Host)
+			return retryable, "AddressNotAllowed"
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) && ue.Timeout() {
 			return retryable, "Timeout"

@@ -29,6 +29,10 @@
 // MatchBody/MatchBodyString apply a policy to one side directly. A policy
 // never matches a body that is not a JSON object.
 //
+// MatchMessage matches a Message, which parses its body at most once for
+// any number of policies (and not at all if none has the MessageBody
+// scope): use it to match one message against many subscriptions' filters.
+//
 // # Supported policy language
 //
 // Each key maps to an array of patterns (OR); all keys must match (AND).

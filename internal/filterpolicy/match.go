@@ -316,6 +316,12 @@ func (st *matchState) matchBody(p *Policy, body string) bool {
 	if !ok || st.jp.nodes[root].kind != jObject {
 		return false
 	}
+	return st.matchParsed(p, root)
+}
+
+// matchParsed applies p to the body already parsed into st.jp, whose root
+// object is node root. It leaves st ready for the next policy.
+func (st *matchState) matchParsed(p *Policy, root int32) bool {
 	st.presence = st.presence[:0]
 	if p.hasAbsentOK {
 		for range p.paths {

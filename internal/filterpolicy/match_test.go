@@ -53,6 +53,11 @@ func runAttrCases(t *testing.T, cases []attrCase) {
 			if got := p.Match(tc.msg, []byte(`{"ignored":true}`)); got != tc.want {
 				t.Errorf("Match dispatch: got %v, want %v", got, tc.want)
 			}
+			m := Message{Attributes: tc.msg, Body: `{"ignored":true}`}
+			if got := p.MatchMessage(&m); got != tc.want {
+				t.Errorf("MatchMessage: got %v, want %v", got, tc.want)
+			}
+			m.Release()
 		})
 	}
 }
@@ -68,9 +73,34 @@ func runBodyCases(t *testing.T, cases []bodyCase) {
 			if got := p.MatchString(nil, tc.body); got != tc.want {
 				t.Errorf("MatchString dispatch: got %v, want %v", got, tc.want)
 			}
+			if otherBodyPolicy == nil {
+				t.Fatal("otherBodyPolicy does not parse")
+			}
+			// One Message parsed once serves several policies in turn,
+			// whatever the earlier ones did with the parsed form.
+			m := Message{Body: tc.body}
+			for i, q := range []*Policy{otherBodyPolicy, p, otherBodyPolicy, p} {
+				got, want := q.MatchMessage(&m), tc.want
+				if q == otherBodyPolicy {
+					want = otherBodyPolicy.MatchBodyString(tc.body)
+				}
+				if got != want {
+					t.Errorf("MatchMessage, policy %d on a shared Message: got %v, want %v", i, got, want)
+				}
+			}
+			m.Release()
+			if got := p.MatchMessage(&m); got != tc.want {
+				t.Errorf("MatchMessage after Release: got %v, want %v", got, tc.want)
+			}
+			m.Release()
 		})
 	}
 }
+
+// otherBodyPolicy is matched on a shared Message before and after each body
+// case's policy: it uses presence, numbers and arrays, so it leaves scratch
+// state behind.
+var otherBodyPolicy, _ = Parse(`{"$or": [{"a": [{"exists": false}], "n": [{"numeric": [">", 1]}]}, {"b": {"c": [{"prefix": "x"}]}}]}`, ScopeMessageBody)
 
 // The message and policies of example-filter-policies.md.
 var (
@@ -565,6 +595,19 @@ func TestNoAllocations(t *testing.T) {
 		}
 	}); n >= 1 {
 		t.Errorf("MatchBodyString allocates %v times per call", n)
+	}
+	// A Message parses its body once for many policies; matching again
+	// after the first does not allocate.
+	if n := testing.AllocsPerRun(200, func() {
+		m := Message{Body: exampleBody}
+		for range 50 {
+			if !b.MatchMessage(&m) {
+				t.Fatal("no match")
+			}
+		}
+		m.Release()
+	}); n > 1 {
+		t.Errorf("MatchMessage allocates %v times for 50 policies", n)
 	}
 }
 

@@ -54,25 +54,18 @@ func (m *metrics) listener(sl *sniffListener, inFlight func() int) {
 type deliveryCollector struct{ eng *delivery.Engine }
 
 var deliveryDesc = prometheus.NewDesc("sealpost_deliveries_total",
-	"Notification delivery outcomes since start: delivered, failed (attempts), retried, dead_lettered (given up), throttled.",
+	"Notification delivery outcomes since start: delivered, failed (attempts), retried, dead_lettered (given up), throttled (deliveries that waited for maxReceivesPerSecond), expired (parked sqs deliveries dropped after 14 days).",
 	[]string{"outcome"}, nil)
 
 func (c deliveryCollector) Describe(ch chan<- *prometheus.Desc) { ch <- deliveryDesc }
 
 func (c deliveryCollector) Collect(ch chan<- prometheus.Metric) {
-	var sum delivery.Counters
-	for _, s := range c.eng.AllStats() {
-		sum.Delivered += s.Delivered
-		sum.Failed += s.Failed
-		sum.Retried += s.Retried
-		sum.DeadLettered += s.DeadLettered
-		sum.Throttled += s.Throttled
-	}
+	sum := c.eng.Totals() // includes deleted subscriptions: never goes backwards
 	for _, o := range []struct {
 		name string
 		v    int64
 	}{{"delivered", sum.Delivered}, {"failed", sum.Failed}, {"retried", sum.Retried},
-		{"dead_lettered", sum.DeadLettered}, {"throttled", sum.Throttled}} {
+		{"dead_lettered", sum.DeadLettered}, {"throttled", sum.Throttled}, {"expired", sum.Expired}} {
 		ch <- prometheus.MustNewConstMetric(deliveryDesc, prometheus.CounterValue, float64(o.v), o.name)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/sealpost/sealpost/internal/datadir"
 	"github.com/sealpost/sealpost/internal/delivery"
 	"github.com/sealpost/sealpost/internal/identity"
+	"github.com/sealpost/sealpost/internal/netguard"
 	"github.com/sealpost/sealpost/internal/sigv4"
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/snsapi"
@@ -95,7 +96,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ln: ln}
-	s.sns = sns.New(st, sns.Options{PublicURL: cfg.PublicURL, CacheTTL: cfg.CacheTTL})
+	guard := netguard.New(cfg.SubscriberAllow, cfg.SubscriberDeny)
+	s.sns = sns.New(st, sns.Options{PublicURL: cfg.PublicURL, CacheTTL: cfg.CacheTTL, CheckEndpoint: endpointChecker(guard)})
 	s.api = snsapi.New(s.sns, log)
 	s.sign, err = snssig.LoadOrCreate(filepath.Join(cfg.DataDir, "signing"))
 	if err != nil {
@@ -103,7 +105,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		ln.Close()
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
-	hc, err := subscriberClient(cfg.SubscriberCAs)
+	hc, err := subscriberClient(cfg.SubscriberCAs, guard)
 	if err != nil {
 		st.Close()
 		ln.Close()

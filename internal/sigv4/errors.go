@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sentinel error kinds. Every error returned by Verify is an *Error whose Kind
@@ -78,14 +79,19 @@ const (
 )
 
 // clip makes an attacker-supplied value safe to echo in a message: at most
-// maxEchoBytes bytes, valid UTF-8, no control characters.
+// maxEchoBytes bytes (cut at a rune boundary, "..." marks a cut), valid
+// UTF-8, control characters shown as '?'. sns.Clip has the same shape; this
+// package keeps its own copy because it imports only the standard library.
 func clip(s string) string {
 	suffix := ""
 	if len(s) > maxEchoBytes {
-		s = s[:maxEchoBytes]
-		suffix = "..."
+		cut := maxEchoBytes
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s, suffix = s[:cut], "..."
 	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ToValidUTF8(s, "?")
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return '?'

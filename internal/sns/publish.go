@@ -111,7 +111,7 @@ func validateAttributes(attrs map[string]MessageAttribute) (map[string]MetaAttr,
 	out := make(map[string]MetaAttr, len(attrs))
 	for name, a := range attrs {
 		if !attrNameRE.MatchString(name) || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
-			return nil, 0, errf(ErrInvalidParameterValue, "The message attribute name '%s' is invalid. Message attribute names can contain only letters, digits, '_', '-' and '.', at most 256 characters, and must not start or end with '.' or contain '..'.", printable(name))
+			return nil, 0, errf(ErrInvalidParameterValue, "The message attribute name '%s' is invalid. Message attribute names can contain only letters, digits, '_', '-' and '.', at most 256 characters, and must not start or end with '.' or contain '..'.", Clip(name, 64))
 		}
 		lower := strings.ToLower(name)
 		if strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") {
@@ -169,11 +169,26 @@ func validateAttributes(attrs map[string]MessageAttribute) (map[string]MetaAttr,
 	return out, size, nil
 }
 
-func printable(s string) string {
-	if len(s) > 64 {
-		s = s[:64] + "..."
+// Clip makes a client-supplied value safe to echo in an error message: at
+// most n bytes (cut at a rune boundary, "..." marks a cut), valid UTF-8, and
+// control characters shown as '?'.
+func Clip(s string, n int) string {
+	suffix := ""
+	if len(s) > n {
+		cut := n
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s, suffix = s[:cut], "..."
 	}
-	return strings.ToValidUTF8(s, "?")
+	s = strings.ToValidUTF8(s, "?")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+	return s + suffix
 }
 
 func checkNumber(v string) error {
@@ -190,17 +205,15 @@ func checkNumber(v string) error {
 	return nil
 }
 
+// validateSubject checks a Subject against the SNS model's constraint,
+// whose words the error gives as its reason.
 func validateSubject(s string) error {
-	if s == "" {
-		return invalid("Subject")
-	}
-	if utf8.RuneCountInString(s) >= 100 || !utf8.ValidString(s) {
-		return invalid("Subject")
-	}
+	bad := s == "" || utf8.RuneCountInString(s) >= 100 || !utf8.ValidString(s)
 	for _, r := range s {
-		if unicode.IsControl(r) {
-			return invalid("Subject")
-		}
+		bad = bad || unicode.IsControl(r)
+	}
+	if bad {
+		return invalid("Subject Reason: Subjects must be UTF-8 text with no line breaks or control characters, and less than 100 characters long.")
 	}
 	return nil
 }
@@ -286,12 +299,12 @@ func (s *Service) prepare(ctx context.Context, c Caller, ts *topicState, in Publ
 	p := prepared{out: PublishOutput{MessageID: newUUID()}}
 	if fifo {
 		if in.MessageGroupID == "" {
-			return prepared{}, invalid("The MessageGroupId parameter is required for FIFO topics")
+			return prepared{}, invalid(msgGroupRequired)
 		}
 		dedup := in.MessageDeduplicationID
 		if dedup == "" {
 			if t.Attributes["ContentBasedDeduplication"] != "true" {
-				return prepared{}, invalid("The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+				return prepared{}, invalid(msgDedupRequired)
 			}
 			sum := sha256.Sum256([]byte(in.Message))
 			dedup = hex.EncodeToString(sum[:])
@@ -314,19 +327,26 @@ func (s *Service) prepare(ctx context.Context, c Caller, ts *topicState, in Publ
 	}
 	p.meta = meta
 	p.pub.Message = store.Message{ID: p.out.MessageID, TopicARN: t.ARN, CreatedAt: now, Meta: meta.Encode(), Body: []byte(in.Message)}
-	var filterAttrs map[string]filterpolicy.Attribute
+	// One filterpolicy.Message serves every subscription: the body is
+	// parsed once, and only if some filter has the MessageBody scope.
+	var fm *filterpolicy.Message
+	defer func() {
+		if fm != nil {
+			fm.Release()
+		}
+	}()
 	for _, ss := range ts.subs {
 		if ss.sub.Pending {
 			continue
 		}
 		if ss.filter != nil {
-			if filterAttrs == nil {
-				filterAttrs = make(map[string]filterpolicy.Attribute, len(attrs))
+			if fm == nil {
+				fm = &filterpolicy.Message{Attributes: make(map[string]filterpolicy.Attribute, len(attrs)), Body: in.Message}
 				for k, v := range attrs {
-					filterAttrs[k] = filterpolicy.Attribute{Type: v.Type, Value: v.Value}
+					fm.Attributes[k] = filterpolicy.Attribute{Type: v.Type, Value: v.Value}
 				}
 			}
-			if !ss.filter.Match(filterAttrs, []byte(in.Message)) {
+			if !ss.filter.MatchMessage(fm) {
 				continue
 			}
 		}
@@ -358,6 +378,10 @@ func (s *Service) Publish(ctx context.Context, c Caller, in PublishInput) (Publi
 type BatchEntry struct {
 	ID string
 	PublishInput
+	// Err is an error the protocol layer met decoding this entry (a bad
+	// attribute, say). Once the batch as a whole is valid, the entry is
+	// reported failed with it and the other entries are published.
+	Err error
 }
 
 // BatchResult is one entry's outcome: Err nil means success.
@@ -369,25 +393,48 @@ type BatchResult struct {
 
 var batchIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
 
+// Whole-request PublishBatch errors, in AWS's words (the SNS model's
+// documentation of each error shape).
+const (
+	msgEmptyBatch     = "The batch request doesn't contain any entries."
+	msgTooManyEntries = "The batch request contains more entries than permissible."
+	msgBadBatchID     = "The Id of a batch entry in a batch request doesn't abide by the specification."
+	msgDuplicateIDs   = "Two or more batch entries in the request have the same Id."
+	msgBatchTooLong   = "The length of all the batch messages put together is more than the limit."
+)
+
+// FIFO requirements, as Publish words them.
+const (
+	msgGroupRequired = "The MessageGroupId parameter is required for FIFO topics"
+	msgDedupRequired = "The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"
+)
+
 // PublishBatch publishes up to 10 messages with one durable write.
+//
+// Errors of the batch as a whole fail the request: no entries, more than 10,
+// a bad or repeated Id, more than 256 KiB in all, an unknown topic, and (as
+// AWS does) a FIFO batch with an entry that lacks a MessageGroupId, or a
+// MessageDeduplicationId when the topic has no content-based deduplication.
+// Any other invalid entry is reported in its BatchResult and the others are
+// published.
 func (s *Service) PublishBatch(ctx context.Context, c Caller, topicARN string, entries []BatchEntry) ([]BatchResult, error) {
 	if err := checkTopicARN("TopicArn", topicARN); err != nil {
 		return nil, err
 	}
 	if len(entries) == 0 {
-		return nil, errf(ErrEmptyBatchRequest, "The batch request doesn't contain any entries")
+		return nil, errf(ErrEmptyBatchRequest, msgEmptyBatch)
 	}
 	if len(entries) > 10 {
-		return nil, errf(ErrTooManyEntriesInBatch, "The batch request contains more entries than permissible")
+		return nil, errf(ErrTooManyEntriesInBatch, msgTooManyEntries)
 	}
 	ids := map[string]bool{}
 	total := 0
 	for _, e := range entries {
 		if !batchIDRE.MatchString(e.ID) {
-			return nil, errf(ErrInvalidBatchEntryID, "The Id of a batch entry in a batch request doesn't abide by the specification")
+			return nil, errf(ErrInvalidBatchEntryID, msgBadBatchID)
 		}
 		if ids[e.ID] {
-			return nil, errf(ErrBatchEntryIdsNotDistinct, "Two or more batch entries in the request have the same Id")
+			return nil, errf(ErrBatchEntryIdsNotDistinct, msgDuplicateIDs)
 		}
 		ids[e.ID] = true
 		total += len(e.Message)
@@ -396,11 +443,25 @@ func (s *Service) PublishBatch(ctx context.Context, c Caller, topicARN string, e
 		}
 	}
 	if total > MaxMessageBytes {
-		return nil, errf(ErrBatchRequestTooLong, "The length of all the messages put together is more than the limit")
+		return nil, errf(ErrBatchRequestTooLong, msgBatchTooLong)
 	}
 	ts, err := s.topicState(ctx, topicARN)
 	if err != nil {
 		return nil, err
+	}
+	if ts.topic.Attributes["FifoTopic"] == "true" {
+		for _, e := range entries {
+			if e.MessageGroupID == "" {
+				return nil, invalid(msgGroupRequired)
+			}
+		}
+		if ts.topic.Attributes["ContentBasedDeduplication"] != "true" {
+			for _, e := range entries {
+				if e.MessageDeduplicationID == "" {
+					return nil, invalid(msgDedupRequired)
+				}
+			}
+		}
 	}
 	results := make([]BatchResult, len(entries))
 	preps := make([]*prepared, len(entries))
@@ -408,6 +469,10 @@ func (s *Service) PublishBatch(ctx context.Context, c Caller, topicARN string, e
 	for i, e := range entries {
 		e.TopicARN = topicARN
 		results[i].ID = e.ID
+		if e.Err != nil {
+			results[i].Err = e.Err
+			continue
+		}
 		p, err := s.prepare(ctx, c, ts, e.PublishInput)
 		if err != nil {
 			results[i].Err = err

@@ -9,7 +9,9 @@
 // Concurrency: a Service is safe for concurrent use. Topic and subscription
 // records are cached per topic for at most Options.CacheTTL; writes through
 // this Service invalidate the cache at once, writes through another node
-// become visible within CacheTTL.
+// (a topic deleted there, say) become visible within CacheTTL. The cache
+// holds only topics used within about two CacheTTLs: expired entries are
+// swept once per CacheTTL, and a load that finds the topic gone drops it.
 //
 // Durability: Publish and PublishBatch return only after the message and its
 // deliveries are durable in the store.
@@ -77,7 +79,8 @@ type Caller struct {
 type Options struct {
 	// PublicURL is the base URL of this server as subscribers reach it.
 	PublicURL string
-	// CacheTTL bounds how long topic and subscription records are cached.
+	// CacheTTL bounds how long topic and subscription records are cached,
+	// measured on Now.
 	CacheTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -85,6 +88,10 @@ type Options struct {
 	ConfirmationTTL time.Duration
 	// PendingTTL is how long an unconfirmed subscription lives (AWS: 3 days).
 	PendingTTL time.Duration
+	// CheckEndpoint, when set, judges an http/https endpoint at Subscribe
+	// (e.g. its address against the subscriber allow/deny lists); an error
+	// refuses the subscription with InvalidParameter and the error's text.
+	CheckEndpoint func(ctx context.Context, endpoint string) error
 }
 
 // Service implements the SNS domain.
@@ -93,12 +100,21 @@ type Service struct {
 	opts Options
 
 	mu    sync.Mutex
-	cache map[string]*topicState
-	// gen counts invalidations per topic, so that a load that raced with a
-	// write is not put into the cache after that write invalidated it.
-	gen map[string]uint64
+	cache map[string]*cacheEntry
+	// swept is when expired cache entries were last removed.
+	swept time.Time
 
 	fifo fifoState
+}
+
+// cacheEntry is one topic's place in the cache. It exists while the topic is
+// cached or a load of it is in flight, and no longer.
+type cacheEntry struct {
+	ts *topicState // nil while not cached
+	// gen counts invalidations while the entry exists, so that a load that
+	// raced with a write is not cached after that write invalidated it.
+	gen   uint64
+	loads int // loads in flight
 }
 
 // New returns a Service over st.
@@ -115,7 +131,7 @@ func New(st store.Store, opts Options) *Service {
 	if opts.PendingTTL == 0 {
 		opts.PendingTTL = 72 * time.Hour
 	}
-	return &Service{st: st, opts: opts, cache: map[string]*topicState{}, gen: map[string]uint64{}}
+	return &Service{st: st, opts: opts, cache: map[string]*cacheEntry{}}
 }
 
 // Store returns the underlying store (for the delivery engine).
@@ -141,21 +157,73 @@ type subState struct {
 
 func (s *Service) invalidate(topicARN string) {
 	s.mu.Lock()
-	delete(s.cache, topicARN)
-	s.gen[topicARN]++
+	if e := s.cache[topicARN]; e != nil {
+		e.ts = nil
+		e.gen++
+		s.release(topicARN, e)
+	}
 	s.mu.Unlock()
+}
+
+// release deletes an entry that holds nothing and protects no load. s.mu
+// must be held.
+func (s *Service) release(arn string, e *cacheEntry) {
+	if e.ts == nil && e.loads == 0 {
+		delete(s.cache, arn)
+	}
+}
+
+// sweep drops expired entries, at most once per CacheTTL. s.mu must be held.
+func (s *Service) sweep(now time.Time) {
+	if now.Sub(s.swept) < s.opts.CacheTTL {
+		return
+	}
+	s.swept = now
+	for arn, e := range s.cache {
+		if e.ts != nil && now.Sub(e.ts.loadedAt) >= s.opts.CacheTTL {
+			e.ts = nil
+			s.release(arn, e)
+		}
+	}
 }
 
 // topicState returns the cached state of a topic, loading it if stale.
 func (s *Service) topicState(ctx context.Context, arn string) (*topicState, error) {
-	now := time.Now()
+	now := s.now()
 	s.mu.Lock()
-	ts := s.cache[arn]
-	gen := s.gen[arn]
-	s.mu.Unlock()
-	if ts != nil && now.Sub(ts.loadedAt) < s.opts.CacheTTL {
+	s.sweep(now)
+	e := s.cache[arn]
+	if e != nil && e.ts != nil && now.Sub(e.ts.loadedAt) < s.opts.CacheTTL {
+		ts := e.ts
+		s.mu.Unlock()
 		return ts, nil
 	}
+	if e == nil {
+		e = &cacheEntry{}
+		s.cache[arn] = e
+	}
+	e.loads++
+	gen := e.gen
+	s.mu.Unlock()
+
+	ts, err := s.loadTopic(ctx, arn, now)
+
+	s.mu.Lock()
+	e.loads--
+	switch {
+	case err == nil && e.gen == gen:
+		e.ts = ts
+	case err != nil:
+		// Gone (deleted through another node, say) or unreadable: forget it.
+		e.ts = nil
+	}
+	s.release(arn, e)
+	s.mu.Unlock()
+	return ts, err
+}
+
+// loadTopic reads a topic and its subscriptions from the store.
+func (s *Service) loadTopic(ctx context.Context, arn string, now time.Time) (*topicState, error) {
 	t, err := s.st.GetTopic(ctx, arn)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errf(ErrNotFound, "Topic does not exist")
@@ -167,13 +235,8 @@ func (s *Service) topicState(ctx context.Context, arn string) (*topicState, erro
 	if err != nil {
 		return nil, err
 	}
-	ts = &topicState{topic: t, loadedAt: now}
-	var tp *deliverypolicy.TopicPolicy
-	if dp := t.Attributes["DeliveryPolicy"]; dp != "" {
-		if p, err := deliverypolicy.ParseTopic(dp); err == nil {
-			tp = &p
-		}
-	}
+	ts := &topicState{topic: t, loadedAt: now}
+	tp := topicDeliveryPolicy(t)
 	for _, sub := range subs {
 		if sub.Pending && s.now().Sub(sub.CreatedAt) > s.opts.PendingTTL {
 			// AWS deletes subscriptions left unconfirmed for three days.
@@ -189,11 +252,6 @@ func (s *Service) topicState(ctx context.Context, arn string) (*topicState, erro
 		}
 		ts.subs = append(ts.subs, ss)
 	}
-	s.mu.Lock()
-	if s.gen[arn] == gen {
-		s.cache[arn] = ts
-	}
-	s.mu.Unlock()
 	return ts, nil
 }
 
@@ -233,6 +291,20 @@ func storeErr(err error, kind error, msg string) error {
 		return errf(kind, "%s", msg)
 	}
 	return err
+}
+
+// topicDeliveryPolicy parses a topic's DeliveryPolicy attribute; nil when it
+// has none (the value was validated when set).
+func topicDeliveryPolicy(t store.Topic) *deliverypolicy.TopicPolicy {
+	dp := t.Attributes["DeliveryPolicy"]
+	if dp == "" {
+		return nil
+	}
+	p, err := deliverypolicy.ParseTopic(dp)
+	if err != nil {
+		return nil
+	}
+	return &p
 }
 
 func effectivePolicy(tp *deliverypolicy.TopicPolicy, sub store.Subscription) deliverypolicy.Policy {

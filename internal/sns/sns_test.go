@@ -3,7 +3,10 @@ package sns_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -72,5 +75,60 @@ func TestConfirmedSubscriptionNeverExpires(t *testing.T) {
 	}
 	if n, _ := svc.Store().PendingDeliveries(ctx, res.ARN); n != 2 { // the confirmation and the notification
 		t.Fatalf("pending %d", n)
+	}
+}
+
+// TestBodyFiltersParseBodyOnce: with 50 body-scope filters, a 200 KiB
+// publish allocates about what it does with attribute-scope filters (the
+// body stored once), not a copy and a parse per subscription (10 MiB).
+func TestBodyFiltersParseBodyOnce(t *testing.T) {
+	ctx := context.Background()
+	svc, _, c, topic := newService(t)
+	for i := 0; i < 50; i++ {
+		attrs := map[string]string{"FilterPolicy": fmt.Sprintf(`{"kind":["k%d"]}`, i), "FilterPolicyScope": "MessageBody"}
+		if _, err := svc.Subscribe(ctx, c, topic, "sqs", fmt.Sprintf("arn:aws:sqs:us-east-1:000000000000:q%d", i), attrs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body := `{"kind":"k7","pad":"` + strings.Repeat("x", 200<<10) + `"}`
+	in := sns.PublishInput{TopicARN: topic, Message: body}
+	if _, err := svc.Publish(ctx, c, in); err != nil {
+		t.Fatal(err)
+	}
+	const runs = 5
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < runs; i++ {
+		if _, err := svc.Publish(ctx, c, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	perPublish := (after.TotalAlloc - before.TotalAlloc) / runs
+	if limit := uint64(10 * len(body)); perPublish > limit {
+		t.Errorf("a publish allocates %d bytes, want at most %d (10 x the body)", perPublish, limit)
+	}
+	// The filters still select: only q7's subscription got the messages.
+	if n, _ := svc.Store().PendingDeliveries(ctx, ""); n != runs+1 {
+		t.Fatalf("pending deliveries %d, want %d", n, runs+1)
+	}
+}
+
+func TestClip(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 64, "short"},
+		{"abcdef", 3, "abc..."},
+		{"a\x00b\x7fc\n", 64, "a?b?c?"},
+		{"\xff\xfeok", 64, "?ok"}, // a run of bad bytes is one ?
+		{"aéé", 2, "a..."},        // never cuts a rune in half
+		{"aéé", 3, "aé..."},
+	} {
+		if got := sns.Clip(tc.in, tc.n); got != tc.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
 	}
 }

@@ -133,10 +133,15 @@ func (s *Service) Subscribe(ctx context.Context, c Caller, topicARN, protocol, e
 		if awsOnlyProtocols[protocol] {
 			return SubscribeResult{}, invalid("Protocol Reason: Sealpost delivers to http, https and sqs endpoints only; %s subscriptions are not supported", protocol)
 		}
-		return SubscribeResult{}, invalid("Amazon SNS does not support this protocol string: %s (Sealpost supports http, https and sqs)", printable(protocol))
+		return SubscribeResult{}, invalid("Amazon SNS does not support this protocol string: %s (Sealpost supports http, https and sqs)", Clip(protocol, 64))
 	}
 	if err := validateEndpoint(protocol, endpoint); err != nil {
 		return SubscribeResult{}, err
+	}
+	if s.opts.CheckEndpoint != nil && (protocol == "http" || protocol == "https") {
+		if err := s.opts.CheckEndpoint(ctx, endpoint); err != nil {
+			return SubscribeResult{}, invalid("Endpoint Reason: %s", err.Error())
+		}
 	}
 	clean := map[string]string{}
 	for k, v := range attrs {
@@ -384,8 +389,9 @@ func (s *Service) ListSubscriptionsByTopic(ctx context.Context, c Caller, topicA
 
 // GetSubscriptionAttributes returns stored and computed attributes.
 func (s *Service) GetSubscriptionAttributes(ctx context.Context, c Caller, subARN string) (map[string]string, error) {
-	if err := checkSubARN(subARN); err != nil {
-		return nil, err
+	if checkSubARN(subARN) != nil {
+		// AWS answers NotFound for any subscription it does not know.
+		return nil, errf(ErrNotFound, "Subscription does not exist")
 	}
 	sub, err := s.st.GetSubscription(ctx, subARN)
 	if err != nil {
@@ -423,11 +429,7 @@ func (s *Service) GetSubscriptionAttributes(ctx context.Context, c Caller, subAR
 func (s *Service) EffectiveDeliveryPolicy(ctx context.Context, sub store.Subscription) (deliverypolicy.Policy, error) {
 	var tp *deliverypolicy.TopicPolicy
 	if t, err := s.st.GetTopic(ctx, sub.TopicARN); err == nil {
-		if dp := t.Attributes["DeliveryPolicy"]; dp != "" {
-			if p, err := deliverypolicy.ParseTopic(dp); err == nil {
-				tp = &p
-			}
-		}
+		tp = topicDeliveryPolicy(t)
 	}
 	return effectivePolicy(tp, sub), nil
 }

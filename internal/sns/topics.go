@@ -134,14 +134,12 @@ func (s *Service) CreateTopic(ctx context.Context, c Caller, name string, attrs 
 		return "", invalid("Name")
 	}
 	fifo := attrs["FifoTopic"] == "true"
-	base := name
 	if fifo {
-		if !strings.HasSuffix(name, ".fifo") {
-			return "", invalid("Topic Name Reason: Fifo Topic names must end with .fifo and must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long.")
+		base, ok := strings.CutSuffix(name, ".fifo")
+		if !ok || !topicNameRE.MatchString(base) || len(name) > 256 {
+			return "", errf(ErrInvalidParameter, "Fifo Topic names must end with .fifo and must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long.")
 		}
-		base = strings.TrimSuffix(name, ".fifo")
-	}
-	if !topicNameRE.MatchString(base) || len(name) > 256 {
+	} else if !topicNameRE.MatchString(name) {
 		return "", invalid("Topic Name")
 	}
 	for k, v := range attrs {
@@ -339,13 +337,7 @@ func (s *Service) GetTopicAttributes(ctx context.Context, c Caller, topicARN str
 	out["SubscriptionsConfirmed"] = strconv.Itoa(confirmed)
 	out["SubscriptionsPending"] = strconv.Itoa(pending)
 	out["SubscriptionsDeleted"] = "0"
-	var tp *deliverypolicy.TopicPolicy
-	if dp := t.Attributes["DeliveryPolicy"]; dp != "" {
-		if p, err := deliverypolicy.ParseTopic(dp); err == nil {
-			tp = &p
-		}
-	}
-	out["EffectiveDeliveryPolicy"] = deliverypolicy.EffectiveTopicJSON(tp)
+	out["EffectiveDeliveryPolicy"] = deliverypolicy.EffectiveTopicJSON(topicDeliveryPolicy(t))
 	if fifo {
 		out["FifoTopic"] = "true"
 		if out["ContentBasedDeduplication"] == "" {
@@ -393,10 +385,14 @@ func (s *Service) SetTopicAttributes(ctx context.Context, c Caller, topicARN, na
 	return storeErr(err, ErrNotFound, "Topic does not exist")
 }
 
+// errNoResource is how the tag actions answer for a topic that does not
+// exist, whatever the shape of the ARN given.
+func errNoResource() error { return errf(ErrResourceNotFound, "Resource does not exist") }
+
 // TagResource adds or overwrites tags.
 func (s *Service) TagResource(ctx context.Context, c Caller, resource string, tags []Tag) error {
-	if err := checkTopicARN("ResourceArn", resource); err != nil {
-		return err
+	if checkTopicARN("ResourceArn", resource) != nil {
+		return errNoResource()
 	}
 	m, err := validateTags(tags)
 	if err != nil {
@@ -422,8 +418,8 @@ func (s *Service) TagResource(ctx context.Context, c Caller, resource string, ta
 
 // UntagResource removes tags.
 func (s *Service) UntagResource(ctx context.Context, c Caller, resource string, keys []string) error {
-	if err := checkTopicARN("ResourceArn", resource); err != nil {
-		return err
+	if checkTopicARN("ResourceArn", resource) != nil {
+		return errNoResource()
 	}
 	if len(keys) == 0 {
 		return invalid("TagKeys")
@@ -439,8 +435,8 @@ func (s *Service) UntagResource(ctx context.Context, c Caller, resource string, 
 
 // ListTagsForResource lists tags sorted by key.
 func (s *Service) ListTagsForResource(ctx context.Context, c Caller, resource string) ([]Tag, error) {
-	if err := checkTopicARN("ResourceArn", resource); err != nil {
-		return nil, err
+	if checkTopicARN("ResourceArn", resource) != nil {
+		return nil, errNoResource()
 	}
 	t, err := s.st.GetTopic(ctx, resource)
 	if err != nil {
@@ -493,7 +489,7 @@ func (s *Service) AddPermission(ctx context.Context, c Caller, topicARN, label s
 		stmts, _ := pol["Statement"].([]any)
 		for _, st := range stmts {
 			if m, ok := st.(map[string]any); ok && m["Sid"] == label {
-				return invalid("Statement already exists")
+				return errf(ErrInvalidParameter, "Statement already exists")
 			}
 		}
 		var principal any = principals

@@ -184,11 +184,10 @@ func setSubscriptionAttributes(ctx context.Context, svc *sns.Service, c sns.Call
 	return svc.SetSubscriptionAttributes(ctx, c, f.get("SubscriptionArn"), f.get("AttributeName"), f.get("AttributeValue"))
 }
 
+// publishInput decodes one message. On a bad attribute it returns the error
+// with the rest of the input filled in (PublishBatch still counts its size).
 func publishInput(f form, prefix string) (sns.PublishInput, error) {
 	attrs, err := f.messageAttributes(prefix)
-	if err != nil {
-		return sns.PublishInput{}, err
-	}
 	return sns.PublishInput{
 		Message:                f.get(prefix + "Message"),
 		Subject:                f.get(prefix + "Subject"),
@@ -197,7 +196,7 @@ func publishInput(f form, prefix string) (sns.PublishInput, error) {
 		MessageAttributes:      attrs,
 		MessageGroupID:         f.get(prefix + "MessageGroupId"),
 		MessageDeduplicationID: f.get(prefix + "MessageDeduplicationId"),
-	}, nil
+	}, err
 }
 
 func publish(ctx context.Context, svc *sns.Service, c sns.Caller, f form, w *xmlWriter) error {
@@ -238,17 +237,13 @@ func publishBatch(ctx context.Context, svc *sns.Service, c sns.Caller, f form, w
 	if err != nil {
 		return err
 	}
-	if len(idx) > 10 {
-		return &sns.Error{Kind: sns.ErrTooManyEntriesInBatch, Message: "The batch request contains more entries than permissible"}
-	}
+	// A bad entry is reported in Failed (sns.PublishBatch checks the batch
+	// as a whole first); more than 10 entries fail there too.
 	entries := make([]sns.BatchEntry, 0, len(idx))
 	for _, n := range idx {
 		prefix := p + strconv.Itoa(n) + "."
 		in, err := publishInput(f, prefix)
-		if err != nil {
-			return err
-		}
-		entries = append(entries, sns.BatchEntry{ID: f.get(prefix + "Id"), PublishInput: in})
+		entries = append(entries, sns.BatchEntry{ID: f.get(prefix + "Id"), PublishInput: in, Err: err})
 	}
 	results, err := svc.PublishBatch(ctx, c, f.get("TopicArn"), entries)
 	if err != nil {

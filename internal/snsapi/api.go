@@ -136,7 +136,7 @@ func (a *API) Serve(w http.ResponseWriter, r *http.Request, c sns.Caller, params
 		case unsupported[action] != "":
 			WriteError(w, reqID, "InvalidAction", 400, "Sealpost does not offer "+action+": "+unsupported[action]+" is not supported")
 		default:
-			WriteError(w, reqID, "InvalidAction", 400, "The action "+truncate(action, 64)+" is not valid for this web service.")
+			WriteError(w, reqID, "InvalidAction", 400, "The action "+sns.Clip(action, 64)+" is not valid for this web service.")
 		}
 		return
 	}
@@ -174,18 +174,10 @@ func checkText(params url.Values) error {
 			}
 		}
 		if bad {
-			return paramErr(truncate(k, 128) + " Reason: the value must be valid UTF-8 without NUL characters")
+			return paramErr(sns.Clip(k, 128) + " Reason: the value must be valid UTF-8 without NUL characters")
 		}
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	s = strings.ToValidUTF8(s, "?")
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }
 
 // WriteError writes an SNS <ErrorResponse>.

@@ -115,13 +115,13 @@ func (f form) messageAttributes(prefix string) (map[string]sns.MessageAttribute,
 			return nil, valueErr("The message attribute name must not be empty.")
 		}
 		if _, dup := out[k]; dup {
-			return nil, valueErr("Message attribute name '" + k + "' is duplicated.")
+			return nil, valueErr("Message attribute name '" + sns.Clip(k, 64) + "' is duplicated.")
 		}
 		a := sns.MessageAttribute{DataType: f.get(p + "Value.DataType"), StringValue: f.get(p + "Value.StringValue")}
 		if b := f.get(p + "Value.BinaryValue"); b != "" {
 			raw, err := base64.StdEncoding.DecodeString(b)
 			if err != nil {
-				return nil, valueErr("The message attribute '" + k + "' has an invalid base64 BinaryValue.")
+				return nil, valueErr("The message attribute '" + sns.Clip(k, 64) + "' has an invalid base64 BinaryValue.")
 			}
 			a.BinaryValue = raw
 		}

@@ -2,6 +2,7 @@ package snsapi
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +48,13 @@ func TestGoldenResponses(t *testing.T) {
 		{"PublishBatch", "Action=PublishBatch&TopicArn=" + topic +
 			"&PublishBatchRequestEntries.member.1.Id=ok&PublishBatchRequestEntries.member.1.Message=m" +
 			"&PublishBatchRequestEntries.member.2.Id=bad&PublishBatchRequestEntries.member.2.Message="},
+		{"PublishBatchBadAttribute", "Action=PublishBatch&TopicArn=" + topic +
+			"&PublishBatchRequestEntries.member.1.Id=ok&PublishBatchRequestEntries.member.1.Message=m" +
+			"&PublishBatchRequestEntries.member.2.Id=bad&PublishBatchRequestEntries.member.2.Message=m" +
+			"&PublishBatchRequestEntries.member.2.MessageAttributes.entry.1.Name=k" +
+			"&PublishBatchRequestEntries.member.2.MessageAttributes.entry.1.Value.DataType=Binary" +
+			"&PublishBatchRequestEntries.member.2.MessageAttributes.entry.1.Value.BinaryValue=%21%21"},
+		{"ErrorTooManyEntries", "Action=PublishBatch&TopicArn=" + topic + elevenEntries()},
 		{"DeleteTopicMissing", "Action=DeleteTopic&TopicArn=arn:aws:sns:us-east-1:000000000000:missing"},
 		{"ErrorNotFound", "Action=GetTopicAttributes&TopicArn=arn:aws:sns:us-east-1:000000000000:missing"},
 		{"ErrorInvalidParameter", "Action=CreateTopic&Name=bad%20name"},
@@ -75,4 +84,12 @@ func TestGoldenResponses(t *testing.T) {
 			t.Errorf("%s: response differs from %s\n got: %s\nwant: %s", s.name, path, got, want)
 		}
 	}
+}
+
+func elevenEntries() string {
+	var b strings.Builder
+	for i := 1; i <= 11; i++ {
+		fmt.Fprintf(&b, "&PublishBatchRequestEntries.member.%d.Id=e%d&PublishBatchRequestEntries.member.%d.Message=m", i, i, i)
+	}
+	return b.String()
 }
