@@ -69,15 +69,19 @@ type endpointReport struct {
 // e2eReport holds the delivery figures of -mode e2e. A delivery is one
 // message arriving at one subscription.
 type e2eReport struct {
-	ExpectedDeliveries int64   `json:"expected_deliveries"`
-	Delivered          int64   `json:"delivered"`
-	Lost               int64   `json:"lost"`
-	Duplicates         int64   `json:"duplicates"`
-	Unexpected         int64   `json:"unexpected"`
-	Foreign            int64   `json:"foreign"`
-	EnvelopeBodies     int64   `json:"envelope_bodies"`
-	RawBodies          int64   `json:"raw_bodies"`
-	DrainWaitS         float64 `json:"drain_wait_s"`
+	ExpectedDeliveries int64 `json:"expected_deliveries"`
+	Delivered          int64 `json:"delivered"`
+	Lost               int64 `json:"lost"`
+	Duplicates         int64 `json:"duplicates"`
+	Unexpected         int64 `json:"unexpected"`
+	Foreign            int64 `json:"foreign"`
+	EnvelopeBodies     int64 `json:"envelope_bodies"`
+	RawBodies          int64 `json:"raw_bodies"`
+	// Answers of the slow subscriptions (-slow-subs): 500s to first
+	// arrivals, and delayed answers.
+	FailedAnswers int64   `json:"failed_answers,omitempty"`
+	SlowAnswers   int64   `json:"slow_answers,omitempty"`
+	DrainWaitS    float64 `json:"drain_wait_s"`
 	// DrainDeliveries arrived after the last publish; DrainDeliveriesPerSec
 	// is their rate (delivery alone, without publish load).
 	DrainDeliveries       int64   `json:"drain_deliveries,omitempty"`
@@ -216,6 +220,8 @@ func (b *bench) collectE2E(res *phaseResult) *e2eReport {
 		Foreign:            snap.foreign,
 		EnvelopeBodies:     snap.envelopeBodies,
 		RawBodies:          snap.rawBodies,
+		FailedAnswers:      snap.failAnswers,
+		SlowAnswers:        snap.slowAnswers,
 		DrainWaitS:         round3(drainWait.Seconds()),
 	}
 	if !snap.lastRecv.IsZero() {
@@ -289,6 +295,9 @@ func (r *report) print(w io.Writer, jsonLine bool) {
 			fmt.Fprintf(w, " (RawMessageDelivery was not requested)")
 		}
 		fmt.Fprintf(w, "\n")
+		if e.FailedAnswers > 0 || e.SlowAnswers > 0 {
+			fmt.Fprintf(w, "  slow subscriber(s): %d first arrivals answered 500, %d answers delayed\n", e.FailedAnswers, e.SlowAnswers)
+		}
 		fmt.Fprintf(w, "  delivered throughput: %.1f deliveries/s = %.1f msgs/s per subscription (first publish to last receipt: %.2fs)\n",
 			e.DeliveriesPerSec, e.DeliveredMsgsPerSec, e.DeliveryWindowS)
 		if e.DrainDeliveries > 0 {
