@@ -211,6 +211,8 @@ wait "$bench_pid" || rc=$?
 bench_pid=""
 [ "$rc" = 0 ] || { log "sealbench exited with status $rc; last lines of its log:"; tail -n 5 "$tmp/sealbench.err" >&2 || true; }
 [ -z "$CSV" ] || cp "$csv" "$CSV"
+# Sealpost's own delivery counters once the drain is over (not a sample).
+final=$(curl -s -m 10 "$url/metrics" | awk '$1 ~ /^sealpost_deliveries_total\{/ { sub(/^sealpost_deliveries_total\{outcome="/, "", $1); sub(/"\}$/, "", $1); printf "%s %s  ", $1, $2 }' || true)
 
 warns=$(grep -c 'level=WARN' "$tmp/sealpost.log" || true)
 errs=$(grep -c 'level=ERROR' "$tmp/sealpost.log" || true)
@@ -222,6 +224,7 @@ fi
 echo
 echo "soak: store $STORE, $RATE msgs/s of $SIZE bytes for $DURATION, subscriptions: 1 normal, 1 slow ($SLOW_DELAY every ${SLOW_EVERY}th, 500 to every ${FAIL_EVERY}th first arrival), $(nproc) CPUs, $(go env GOOS)/$(go env GOARCH) CGO_ENABLED=$(go env CGO_ENABLED)"
 grep -v '^{' "$tmp/sealbench.out" | sed 's/^/  /' || true
+echo "  sealpost deliveries_total after the drain: ${final:-(no answer)}"
 python3 - "$csv" "$settle_s" "$MAX_RSS_SLOPE" "$tmp/sealbench.out" "$warns" "$errs" <<'EOF'
 import csv, json, sys
 

@@ -412,3 +412,17 @@ func TestRSAMode(t *testing.T) {
 		t.Fatalf("report: %+v", rep)
 	}
 }
+
+func TestLostSample(t *testing.T) {
+	s := &sink{seen: map[deliveryKey]struct{}{}}
+	for _, k := range []deliveryKey{{0, 1}, {1, 1}, {0, 2}, {1, 3}} {
+		s.seen[k] = struct{}{}
+	}
+	got := s.lostSample(2, []uint64{1, 2, 3, 4}, 3)
+	if want := []string{"1/2", "0/3", "0/4"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("lostSample = %v, want %v", got, want)
+	}
+	if got := s.lostSample(2, []uint64{1}, 10); got != nil {
+		t.Fatalf("nothing lost: %v", got)
+	}
+}

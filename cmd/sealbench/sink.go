@@ -361,6 +361,22 @@ func (s *sink) missing(subs int, okSeqs []uint64) int64 {
 	return n
 }
 
+// lostSample names up to max (subscription, sequence) pairs of the given
+// successful publishes that have not been received, as "sub/seq".
+func (s *sink) lostSample(subs int, okSeqs []uint64, max int) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, seq := range okSeqs {
+		for sub := 0; sub < subs && len(out) < max; sub++ {
+			if _, ok := s.seen[deliveryKey{sub: sub, seq: seq}]; !ok {
+				out = append(out, strconv.Itoa(sub)+"/"+strconv.FormatUint(seq, 10))
+			}
+		}
+	}
+	return out
+}
+
 // sinkSnapshot is a consistent copy of the sink's counters.
 type sinkSnapshot struct {
 	unique, dups, warmup, foreign int64
