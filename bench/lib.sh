@@ -1,6 +1,10 @@
 # Helpers shared by the bench scripts (sourced, not run).
 # The sourcing script sets `script` (its name, for messages) first.
 
+# Build and measure what the release ships: a static binary without cgo
+# (README, "Building"). CGO_ENABLED=1 measures the cgo build instead.
+export CGO_ENABLED=${CGO_ENABLED:-0}
+
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 die() { echo "$script: $*" >&2; exit 1; }
 log() { echo "$script: $*" >&2; }
