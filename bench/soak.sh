@@ -222,7 +222,7 @@ if [ "$warns" != 0 ] || [ "$errs" != 0 ]; then
 fi
 
 echo
-echo "soak: store $STORE, $RATE msgs/s of $SIZE bytes for $DURATION, subscriptions: 1 normal, 1 slow ($SLOW_DELAY every ${SLOW_EVERY}th, 500 to every ${FAIL_EVERY}th first arrival), $(nproc) CPUs, $(go env GOOS)/$(go env GOARCH) CGO_ENABLED=$(go env CGO_ENABLED)"
+echo "soak: store $STORE, $RATE msgs/s of $SIZE bytes for $DURATION, subscriptions: 1 normal, 1 slow ($SLOW_DELAY every ${SLOW_EVERY}th, 500 to every ${FAIL_EVERY}th first arrival), $(nproc) CPUs, sealpost ${SEALPOST_BIN:-built with CGO_ENABLED=$CGO_ENABLED}"
 grep -v '^{' "$tmp/sealbench.out" | sed 's/^/  /' || true
 echo "  sealpost deliveries_total after the drain: ${final:-(no answer)}"
 python3 - "$csv" "$settle_s" "$MAX_RSS_SLOPE" "$tmp/sealbench.out" "$warns" "$errs" <<'EOF'
