@@ -1,5 +1,9 @@
-# Helpers shared by bench/compare.sh and bench/scaleout.sh (sourced, not run).
+# Helpers shared by the bench scripts (sourced, not run).
 # The sourcing script sets `script` (its name, for messages) first.
+
+# Build and measure what the release ships: a static binary without cgo
+# (README, "Building"). CGO_ENABLED=1 measures the cgo build instead.
+export CGO_ENABLED=${CGO_ENABLED:-0}
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 die() { echo "$script: $*" >&2; exit 1; }
@@ -55,4 +59,95 @@ wait_ready() {
 	log "$name not ready after 30s (GET $url: ${code:-no answer}); last lines of its log:"
 	tail -n 20 "$logfile" >&2 || true
 	return 1
+}
+
+# --- throwaway PostgreSQL (scaleout.sh, soak.sh) -------------------------
+# pg_find sets pgbin (the server binaries, found as internal/pgtest finds
+# them), psql, and as_pg (the command prefix that runs initdb and postgres as
+# the `postgres` user when this script runs as root: PostgreSQL refuses to run
+# as root). It dies with a clear message when something is missing.
+pg_find() {
+	local d
+	pgbin=""
+	if command -v pg_config >/dev/null; then
+		d=$(pg_config --bindir 2>/dev/null || true)
+		if [ -n "$d" ] && [ -x "$d/initdb" ] && [ -x "$d/postgres" ]; then pgbin=$d; fi
+	fi
+	if [ -z "$pgbin" ]; then
+		for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4,4 -n -r); do
+			if [ -x "$d/initdb" ] && [ -x "$d/postgres" ]; then pgbin=$d; break; fi
+		done
+	fi
+	[ -n "$pgbin" ] || die "PostgreSQL server binaries not found (no \`pg_config --bindir\` with initdb, no /usr/lib/postgresql/*/bin); install the postgresql package"
+	psql=$pgbin/psql
+	[ -x "$psql" ] || psql=$(command -v psql || true)
+	[ -n "$psql" ] || die "psql not found (needed to create the databases)"
+	as_pg=()
+	if [ "$(id -u)" = 0 ]; then
+		id postgres >/dev/null 2>&1 || die "running as root, and PostgreSQL refuses to: no \`postgres\` user to run it as"
+		if command -v setpriv >/dev/null; then
+			# setpriv execs, so the postmaster keeps the pid we started.
+			as_pg=(setpriv --reuid="$(id -u postgres)" --regid="$(id -g postgres)" --clear-groups --)
+		elif command -v runuser >/dev/null; then
+			as_pg=(runuser -u postgres --)
+		else
+			die "running as root and neither setpriv nor runuser is available to run postgres as the postgres user"
+		fi
+	fi
+}
+
+# pg_start WORKDIR [EXTRA-FLAGS...]: initdb into WORKDIR/pg/data and start
+# postgres on a free 127.0.0.1 port with fsync on (logs in WORKDIR). Sets
+# pg_port, pg_pid (the postmaster) and pg_launcher (the pid started). Call
+# pg_find first, and pg_stop on exit.
+pg_launcher=""
+pg_pid=""
+pg_start() {
+	local tmp=$1 i
+	shift
+	local pgdir=$tmp/pg
+	mkdir -p "$pgdir"
+	if [ "${#as_pg[@]}" -gt 0 ]; then
+		chmod 711 "$tmp"
+		chown postgres: "$pgdir"
+	fi
+	log "initdb ($pgbin) into $pgdir/data"
+	(cd "$pgdir" && "${as_pg[@]}" "$pgbin/initdb" -D "$pgdir/data" -U postgres --auth=trust -E UTF8 --locale=C --no-sync) \
+		>"$tmp/initdb.log" 2>&1 || { tail -n 20 "$tmp/initdb.log" >&2; die "initdb failed"; }
+	pg_port=$(free_port)
+	log "starting postgres on 127.0.0.1:$pg_port"
+	(cd "$pgdir" && exec "${as_pg[@]}" "$pgbin/postgres" -D "$pgdir/data" -k "$pgdir" \
+		-c listen_addresses=127.0.0.1 -p "$pg_port" -c fsync=on -c max_connections=200 "$@") \
+		>"$tmp/postgres.log" 2>&1 &
+	pg_launcher=$!
+	pg_pid=$pg_launcher
+	for i in $(seq 300); do
+		kill -0 "$pg_launcher" 2>/dev/null || { tail -n 20 "$tmp/postgres.log" >&2; die "postgres exited during startup"; }
+		if pgsql -c 'SELECT 1' >/dev/null 2>&1; then break; fi
+		[ "$i" -lt 300 ] || { tail -n 20 "$tmp/postgres.log" >&2; die "postgres did not accept connections within 30s"; }
+		sleep 0.1
+	done
+	# The postmaster's pid (differs from the launcher's if runuser forked).
+	pg_pid=$(head -n 1 "$pgdir/data/postmaster.pid")
+	log "postgres $(pgsql -c 'SHOW server_version') ready (postmaster pid $pg_pid)"
+}
+
+# pgsql ARGS...: psql as the superuser against the database postgres.
+pgsql() { "$psql" -X -q -A -t -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
+
+# pg_stop: fast shutdown (SIGINT), escalating to SIGQUIT.
+pg_stop() {
+	[ -n "$pg_pid" ] || return 0
+	if kill -0 "$pg_pid" 2>/dev/null; then
+		kill -INT "$pg_pid" 2>/dev/null || true
+		local i
+		for i in $(seq 150); do
+			kill -0 "$pg_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		stop_pid postgres "$pg_pid" 10 QUIT
+	fi
+	[ -z "$pg_launcher" ] || wait "$pg_launcher" 2>/dev/null || true
+	pg_pid=""
+	pg_launcher=""
 }

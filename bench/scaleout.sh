@@ -72,40 +72,9 @@ command -v go >/dev/null || die "go is not installed"
 command -v curl >/dev/null || die "curl is not installed"
 command -v python3 >/dev/null || die "python3 is not installed (needed for free ports, CPU accounting and the table)"
 
-# The PostgreSQL server binaries, found as internal/pgtest finds them.
-pgbin=""
-if command -v pg_config >/dev/null; then
-	d=$(pg_config --bindir 2>/dev/null || true)
-	if [ -n "$d" ] && [ -x "$d/initdb" ] && [ -x "$d/postgres" ]; then pgbin=$d; fi
-fi
-if [ -z "$pgbin" ]; then
-	for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4,4 -n -r); do
-		if [ -x "$d/initdb" ] && [ -x "$d/postgres" ]; then pgbin=$d; break; fi
-	done
-fi
-[ -n "$pgbin" ] || die "PostgreSQL server binaries not found (no \`pg_config --bindir\` with initdb, no /usr/lib/postgresql/*/bin); install the postgresql package"
-psql=$pgbin/psql
-[ -x "$psql" ] || psql=$(command -v psql || true)
-[ -n "$psql" ] || die "psql not found (needed to create the databases)"
-
-# PostgreSQL refuses to run as root: then run initdb and postgres as the
-# unprivileged `postgres` user.
-as_pg=()
-if [ "$(id -u)" = 0 ]; then
-	id postgres >/dev/null 2>&1 || die "running as root, and PostgreSQL refuses to: no \`postgres\` user to run it as"
-	if command -v setpriv >/dev/null; then
-		# setpriv execs, so the postmaster keeps the pid we started.
-		as_pg=(setpriv --reuid="$(id -u postgres)" --regid="$(id -g postgres)" --clear-groups --)
-	elif command -v runuser >/dev/null; then
-		as_pg=(runuser -u postgres --)
-	else
-		die "running as root and neither setpriv nor runuser is available to run postgres as the postgres user"
-	fi
-fi
+pg_find
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sealbench-scaleout.XXXXXX")
-pg_launcher=""  # the pid we started postgres as
-pg_pid=""       # the postmaster (same pid unless runuser forked)
 node_pids=()
 bench_pid=""
 
@@ -118,30 +87,13 @@ stop_nodes() {
 	node_pids=()
 }
 
-stop_postgres() {
-	[ -n "$pg_pid" ] || return 0
-	if kill -0 "$pg_pid" 2>/dev/null; then
-		# SIGINT is postgres' fast shutdown; escalate to SIGQUIT.
-		kill -INT "$pg_pid" 2>/dev/null || true
-		local i
-		for i in $(seq 150); do
-			kill -0 "$pg_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		stop_pid postgres "$pg_pid" 10 QUIT
-	fi
-	[ -z "$pg_launcher" ] || wait "$pg_launcher" 2>/dev/null || true
-	pg_pid=""
-	pg_launcher=""
-}
-
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	# An interrupted sealbench prints partial results and cleans up its topic.
 	stop_pid sealbench "$bench_pid" 10
 	stop_nodes
-	stop_postgres
+	pg_stop
 	if [ "${KEEP_TMP:-0}" = 1 ]; then
 		log "work directory kept: $tmp"
 	else
@@ -200,34 +152,8 @@ fi
 go build -o "$tmp/sealbench" ./cmd/sealbench || die "building ./cmd/sealbench failed"
 
 # --- PostgreSQL ---------------------------------------------------------
-pgdir=$tmp/pg
-mkdir -p "$pgdir"
-if [ "${#as_pg[@]}" -gt 0 ]; then
-	chmod 711 "$tmp"
-	chown postgres: "$pgdir"
-fi
-log "initdb ($pgbin) into $pgdir/data"
-(cd "$pgdir" && "${as_pg[@]}" "$pgbin/initdb" -D "$pgdir/data" -U postgres --auth=trust -E UTF8 --locale=C --no-sync) \
-	>"$tmp/initdb.log" 2>&1 || { tail -n 20 "$tmp/initdb.log" >&2; die "initdb failed"; }
-
-pg_port=$(free_port)
-log "starting postgres on 127.0.0.1:$pg_port"
 # shellcheck disable=SC2086 # PG_ARGS is a list of flags
-(cd "$pgdir" && exec "${as_pg[@]}" "$pgbin/postgres" -D "$pgdir/data" -k "$pgdir" \
-	-c listen_addresses=127.0.0.1 -p "$pg_port" -c fsync=on -c max_connections=200 $PG_ARGS) \
-	>"$tmp/postgres.log" 2>&1 &
-pg_launcher=$!
-pg_pid=$pg_launcher
-pgsql() { "$psql" -X -q -A -t -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
-for i in $(seq 300); do
-	kill -0 "$pg_launcher" 2>/dev/null || { tail -n 20 "$tmp/postgres.log" >&2; die "postgres exited during startup"; }
-	if pgsql -c 'SELECT 1' >/dev/null 2>&1; then break; fi
-	[ "$i" -lt 300 ] || { tail -n 20 "$tmp/postgres.log" >&2; die "postgres did not accept connections within 30s"; }
-	sleep 0.1
-done
-# The postmaster's pid (differs from the launcher's if runuser forked).
-pg_pid=$(head -n 1 "$pgdir/data/postmaster.pid")
-log "postgres $(pgsql -c 'SHOW server_version') ready (postmaster pid $pg_pid)"
+pg_start "$tmp" $PG_ARGS
 
 # --- runs ---------------------------------------------------------------
 # run_case label nodes store(embedded|pg)
@@ -309,7 +235,7 @@ for n in $NODES; do
 	run_case "pg$n" "$n" pg
 	labels+=("pg$n")
 done
-stop_postgres
+pg_stop
 
 echo
 echo "sealbench scale-out: e2e raw delivery, ${SIZE}-byte messages, concurrency $CONCURRENCY over all nodes, $SUBS subscription(s), $DURATION per run, $(nproc) CPUs${SEALBENCH_ARGS:+, extra flags: $SEALBENCH_ARGS}"

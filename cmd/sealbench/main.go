@@ -18,6 +18,11 @@
 // With -rate the workers publish at a fixed total rate (open loop) instead of
 // as fast as they can, so latency can be measured below saturation.
 //
+// With -slow-subs the last subscriptions play a slow, flaky subscriber: they
+// answer every -slow-every'th message only after -slow-delay, and the first
+// arrival of every -fail-every'th message with a 500 (so the server retries
+// it). bench/soak.sh uses this for a long run at a steady rate.
+//
 // -endpoint may list several comma-separated endpoints (nodes of one
 // cluster sharing a store): the topic and subscriptions are created through
 // the first, and the publishing workers are spread round-robin over all of
@@ -57,6 +62,12 @@ type options struct {
 	subProtocol string
 	raw         bool
 
+	// Slow subscriber: the last slowSubs http subscriptions.
+	slowSubs  int
+	slowDelay time.Duration
+	slowEvery int
+	failEvery int
+
 	concurrency int
 	size        int
 	duration    time.Duration
@@ -94,6 +105,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.subs, "subs", 2, "number of subscriptions on the topic")
 	fs.StringVar(&o.subProtocol, "sub-protocol", "http", "subscription protocol: http (built-in sink) or sqs (publish mode only)")
 	fs.BoolVar(&o.raw, "raw", false, "set RawMessageDelivery=true on the subscriptions")
+	fs.IntVar(&o.slowSubs, "slow-subs", 0, "make the last N http subscriptions slow subscribers (see -slow-delay, -slow-every, -fail-every)")
+	fs.DurationVar(&o.slowDelay, "slow-delay", 2*time.Second, "a slow subscriber answers after this delay ...")
+	fs.IntVar(&o.slowEvery, "slow-every", 1, "... to every Nth message (by sequence number; 1: every message)")
+	fs.IntVar(&o.failEvery, "fail-every", 0, "a slow subscriber answers the first arrival of every Nth message with HTTP 500, so it is retried (0: never)")
 
 	fs.IntVar(&o.concurrency, "concurrency", 16, "number of concurrent publishers (-mode rsa: signing goroutines, default one per CPU)")
 	fs.IntVar(&o.size, "size", 1024, "message size in bytes")
@@ -174,6 +189,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-timeout must be > 0")
 	case o.retries < 0:
 		return o, errors.New("-retries must be >= 0")
+	case o.slowSubs < 0 || o.slowSubs > o.subs:
+		return o, errors.New("-slow-subs must be between 0 and -subs")
+	case o.slowSubs > 0 && o.subProtocol != "http":
+		return o, errors.New("-slow-subs needs -sub-protocol http")
+	case o.slowDelay < 0:
+		return o, errors.New("-slow-delay must be >= 0")
+	case o.slowEvery < 1:
+		return o, errors.New("-slow-every must be >= 1")
+	case o.failEvery < 0:
+		return o, errors.New("-fail-every must be >= 0")
 	}
 	if o.sqsEndpoint == "" {
 		o.sqsEndpoint = o.endpoints[0]

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -69,15 +70,21 @@ type endpointReport struct {
 // e2eReport holds the delivery figures of -mode e2e. A delivery is one
 // message arriving at one subscription.
 type e2eReport struct {
-	ExpectedDeliveries int64   `json:"expected_deliveries"`
-	Delivered          int64   `json:"delivered"`
-	Lost               int64   `json:"lost"`
-	Duplicates         int64   `json:"duplicates"`
-	Unexpected         int64   `json:"unexpected"`
-	Foreign            int64   `json:"foreign"`
-	EnvelopeBodies     int64   `json:"envelope_bodies"`
-	RawBodies          int64   `json:"raw_bodies"`
-	DrainWaitS         float64 `json:"drain_wait_s"`
+	ExpectedDeliveries int64 `json:"expected_deliveries"`
+	Delivered          int64 `json:"delivered"`
+	Lost               int64 `json:"lost"`
+	// LostSample names up to 10 lost deliveries as "subscription/sequence".
+	LostSample     []string `json:"lost_sample,omitempty"`
+	Duplicates     int64    `json:"duplicates"`
+	Unexpected     int64    `json:"unexpected"`
+	Foreign        int64    `json:"foreign"`
+	EnvelopeBodies int64    `json:"envelope_bodies"`
+	RawBodies      int64    `json:"raw_bodies"`
+	// Answers of the slow subscriptions (-slow-subs): 500s to first
+	// arrivals, and delayed answers.
+	FailedAnswers int64   `json:"failed_answers,omitempty"`
+	SlowAnswers   int64   `json:"slow_answers,omitempty"`
+	DrainWaitS    float64 `json:"drain_wait_s"`
 	// DrainDeliveries arrived after the last publish; DrainDeliveriesPerSec
 	// is their rate (delivery alone, without publish load).
 	DrainDeliveries       int64   `json:"drain_deliveries,omitempty"`
@@ -211,11 +218,14 @@ func (b *bench) collectE2E(res *phaseResult) *e2eReport {
 		ExpectedDeliveries: expected,
 		Delivered:          expected - lost,
 		Lost:               lost,
+		LostSample:         b.sink.lostSample(subs, res.okSeqs, 10),
 		Duplicates:         snap.dups,
 		Unexpected:         snap.unique - (expected - lost),
 		Foreign:            snap.foreign,
 		EnvelopeBodies:     snap.envelopeBodies,
 		RawBodies:          snap.rawBodies,
+		FailedAnswers:      snap.failAnswers,
+		SlowAnswers:        snap.slowAnswers,
 		DrainWaitS:         round3(drainWait.Seconds()),
 	}
 	if !snap.lastRecv.IsZero() {
@@ -289,6 +299,12 @@ func (r *report) print(w io.Writer, jsonLine bool) {
 			fmt.Fprintf(w, " (RawMessageDelivery was not requested)")
 		}
 		fmt.Fprintf(w, "\n")
+		if len(e.LostSample) > 0 {
+			fmt.Fprintf(w, "  lost (subscription/sequence): %s\n", strings.Join(e.LostSample, " "))
+		}
+		if e.FailedAnswers > 0 || e.SlowAnswers > 0 {
+			fmt.Fprintf(w, "  slow subscriber(s): %d first arrivals answered 500, %d answers delayed\n", e.FailedAnswers, e.SlowAnswers)
+		}
 		fmt.Fprintf(w, "  delivered throughput: %.1f deliveries/s = %.1f msgs/s per subscription (first publish to last receipt: %.2fs)\n",
 			e.DeliveriesPerSec, e.DeliveredMsgsPerSec, e.DeliveryWindowS)
 		if e.DrainDeliveries > 0 {

@@ -61,6 +61,8 @@ type fakeSNS struct {
 	mu   sync.Mutex
 	subs map[string]*fakeSub // by ARN
 	n    int
+
+	retried, slow atomic.Int64 // 5xx answers, slow answers (see post)
 }
 
 type fakeSub struct {
@@ -80,14 +82,27 @@ func newFakeSNS(t *testing.T, tls bool) *fakeSNS {
 	return f
 }
 
+// post delivers body to url, retrying a 5xx answer up to 3 times as SNS
+// would (without its delays). It counts 5xx answers and answers that took
+// 200ms or more.
 func (f *fakeSNS) post(url, body string) {
-	resp, err := http.Post(url, "text/plain; charset=UTF-8", strings.NewReader(body))
-	if err != nil {
-		f.t.Logf("fake SNS post: %v", err)
-		return
+	for try := 0; try < 4; try++ {
+		t0 := time.Now()
+		resp, err := http.Post(url, "text/plain; charset=UTF-8", strings.NewReader(body))
+		if err != nil {
+			f.t.Logf("fake SNS post: %v", err)
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if time.Since(t0) >= 200*time.Millisecond {
+			f.slow.Add(1)
+		}
+		if resp.StatusCode < 500 {
+			return
+		}
+		f.retried.Add(1)
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
 }
 
 func (f *fakeSNS) confirm(token, via string) bool {
@@ -302,6 +317,63 @@ func TestMultipleEndpoints(t *testing.T) {
 	}
 }
 
+// TestSlowSubscriber runs e2e with one of two subscriptions slow: the sink
+// must fail first arrivals and delay answers as asked, and still count every
+// delivery once the fake SNS retried it.
+func TestSlowSubscriber(t *testing.T) {
+	f := newFakeSNS(t, false)
+	var out bytes.Buffer
+	args := []string{"-endpoint", f.srv.URL, "-mode", "e2e", "-raw", "-subs", "2", "-slow-subs", "1",
+		"-slow-delay", "200ms", "-slow-every", "4", "-fail-every", "3", "-concurrency", "4", "-rate", "100",
+		"-n", "40", "-warmup", "0", "-drain", "10s", "-json"}
+	if rc := run(args, &out); rc != 0 {
+		t.Fatalf("run = %d\n%s", rc, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var rep struct {
+		Published, Delivered, Lost, Duplicates int64
+		FailedAnswers                          int64 `json:"failed_answers"`
+		SlowAnswers                            int64 `json:"slow_answers"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+		t.Fatalf("json line: %v\n%s", err, out.String())
+	}
+	// Messages 0..39: 2, 5, ..., 38 fail once (13); 0, 4, ..., 36 are slow
+	// (10), at the slow subscription only.
+	if rep.Published != 40 || rep.Delivered != 80 || rep.Lost != 0 || rep.Duplicates != 0 ||
+		rep.FailedAnswers != 13 || rep.SlowAnswers != 10 {
+		t.Fatalf("unexpected report %+v:\n%s", rep, out.String())
+	}
+	if got := f.retried.Load(); got != 13 {
+		t.Errorf("fake SNS saw %d 5xx answers, want 13", got)
+	}
+	// At least the delayed ones (a loaded machine may slow others too).
+	if got := f.slow.Load(); got < 10 {
+		t.Errorf("fake SNS saw %d answers of 200ms or more, want at least 10", got)
+	}
+	if !strings.Contains(out.String(), "13 first arrivals answered 500, 10 answers delayed") {
+		t.Errorf("human-readable report lacks the slow subscriber line:\n%s", out.String())
+	}
+}
+
+func TestSlowFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-subs", "1", "-slow-subs", "2"},
+		{"-slow-subs", "-1"},
+		{"-slow-subs", "1", "-sub-protocol", "sqs"},
+		{"-slow-subs", "1", "-slow-every", "0"},
+		{"-slow-subs", "1", "-fail-every", "-1"},
+		{"-slow-subs", "1", "-slow-delay", "-1s"},
+	} {
+		if _, err := parseFlags(args, io.Discard); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+	if _, err := parseFlags([]string{"-mode", "e2e", "-subs", "2", "-slow-subs", "1", "-fail-every", "20"}, io.Discard); err != nil {
+		t.Errorf("valid slow flags refused: %v", err)
+	}
+}
+
 func TestParseEndpointsAndRSAFlags(t *testing.T) {
 	o, err := parseFlags([]string{"-endpoint", " http://a:1 ,http://b:2,, "}, io.Discard)
 	if err != nil {
@@ -338,5 +410,19 @@ func TestRSAMode(t *testing.T) {
 	}
 	if rep.Mode != "rsa" || rep.KeyBits != 2048 || rep.Concurrency != 1 || rep.Signatures == 0 || rep.SignaturesPerSec <= 0 {
 		t.Fatalf("report: %+v", rep)
+	}
+}
+
+func TestLostSample(t *testing.T) {
+	s := &sink{seen: map[deliveryKey]struct{}{}}
+	for _, k := range []deliveryKey{{0, 1}, {1, 1}, {0, 2}, {1, 3}} {
+		s.seen[k] = struct{}{}
+	}
+	got := s.lostSample(2, []uint64{1, 2, 3, 4}, 3)
+	if want := []string{"1/2", "0/3", "0/4"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("lostSample = %v, want %v", got, want)
+	}
+	if got := s.lostSample(2, []uint64{1}, 10); got != nil {
+		t.Fatalf("nothing lost: %v", got)
 	}
 }

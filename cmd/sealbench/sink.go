@@ -44,6 +44,11 @@ type sink struct {
 	envelopeBodies int64
 	rawBodies      int64
 	// Everything else.
+	// Slow subscriptions (-slow-subs): messages whose first arrival was
+	// answered 500, and how many answers were failed or delayed.
+	failed      map[failKey]struct{}
+	failAnswers int64
+	slowAnswers int64
 	warmup      int64 // warm-up notifications (incl. duplicates)
 	foreign     int64 // notifications without a payload of this run
 	confirmReqs int   // SubscriptionConfirmation requests received
@@ -53,6 +58,13 @@ type sink struct {
 type deliveryKey struct {
 	sub int
 	seq uint64
+}
+
+// failKey names one message at one subscription across both phases (the
+// warm-up and the measured phase number their messages from 0 each).
+type failKey struct {
+	deliveryKey
+	phase byte
 }
 
 // envelope is the JSON document SNS posts to http endpoints (unless raw
@@ -76,6 +88,7 @@ func startSink(b *bench, listen string) (*sink, error) {
 		done:        make(chan struct{}),
 		seen:        make(map[deliveryKey]struct{}),
 		confirmedBy: make(map[int]string),
+		failed:      make(map[failKey]struct{}),
 		fresh:       make(map[net.Conn]struct{}),
 	}
 	s.srv = &http.Server{
@@ -158,8 +171,51 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	fail, delay := s.slowAnswer(sub, payload)
+	if fail {
+		http.Error(w, "sealbench sink: failing this first arrival on purpose (-fail-every)", http.StatusInternalServerError)
+		return
+	}
 	s.record(sub, payload, wrapped, recv)
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+		}
+	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// slowAnswer decides how a slow subscription (one of the last -slow-subs)
+// answers a notification: with a 500 (fail) to the first arrival of every
+// -fail-every'th message, after delay for every -slow-every'th message. Other
+// subscriptions and foreign payloads get neither.
+func (s *sink) slowAnswer(sub int, payload []byte) (fail bool, delay time.Duration) {
+	o := s.b.o
+	if o.slowSubs == 0 || sub < o.subs-o.slowSubs || sub >= o.subs {
+		return false, 0
+	}
+	phase, seq, _, ok := parsePayload(payload, s.b.runID)
+	if !ok {
+		return false, 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o.failEvery > 0 && (seq+1)%uint64(o.failEvery) == 0 {
+		k := failKey{deliveryKey{sub: sub, seq: seq}, phase}
+		if _, done := s.failed[k]; !done {
+			s.failed[k] = struct{}{}
+			s.failAnswers++
+			return true, 0
+		}
+	}
+	if o.slowDelay > 0 && seq%uint64(o.slowEvery) == 0 {
+		s.slowAnswers++
+		return false, o.slowDelay
+	}
+	return false, 0
 }
 
 // record accounts for one notification; wrapped tells whether it came in an
@@ -305,10 +361,27 @@ func (s *sink) missing(subs int, okSeqs []uint64) int64 {
 	return n
 }
 
+// lostSample names up to max (subscription, sequence) pairs of the given
+// successful publishes that have not been received, as "sub/seq".
+func (s *sink) lostSample(subs int, okSeqs []uint64, max int) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, seq := range okSeqs {
+		for sub := 0; sub < subs && len(out) < max; sub++ {
+			if _, ok := s.seen[deliveryKey{sub: sub, seq: seq}]; !ok {
+				out = append(out, strconv.Itoa(sub)+"/"+strconv.FormatUint(seq, 10))
+			}
+		}
+	}
+	return out
+}
+
 // sinkSnapshot is a consistent copy of the sink's counters.
 type sinkSnapshot struct {
 	unique, dups, warmup, foreign int64
 	envelopeBodies, rawBodies     int64
+	failAnswers, slowAnswers      int64
 	latencies                     []time.Duration
 	firstRecv, lastRecv           time.Time
 }
@@ -323,6 +396,8 @@ func (s *sink) snapshot() sinkSnapshot {
 		foreign:        s.foreign,
 		envelopeBodies: s.envelopeBodies,
 		rawBodies:      s.rawBodies,
+		failAnswers:    s.failAnswers,
+		slowAnswers:    s.slowAnswers,
 		latencies:      append([]time.Duration(nil), s.latencies...),
 		firstRecv:      s.firstRecv,
 		lastRecv:       s.lastRecv,
