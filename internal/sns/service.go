@@ -23,11 +23,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/sealpost/sealpost/internal/deliverypolicy"
 	"github.com/sealpost/sealpost/internal/filterpolicy"
+	"github.com/sealpost/sealpost/internal/policy"
 	"github.com/sealpost/sealpost/internal/store"
 )
 
@@ -72,7 +74,22 @@ type Caller struct {
 	Region    string
 	Principal string // ARN
 	Signed    bool   // the request carried a SigV4 signature
-	Secure    bool   // the request came over TLS
+	Secure    bool   // the request came over TLS (or a trusted proxy says so)
+
+	// AccessKeyID, UserName and UserID describe the signing principal ("" for
+	// the account root's UserName and for unsigned requests).
+	AccessKeyID string
+	UserName    string
+	UserID      string
+	// Authenticated is true when the signature was verified; with --auth=off
+	// requests act as their (claimed or default) account and it is false.
+	Authenticated bool
+	// IdentityPolicy is the caller's compiled IAM identity policy; nil means
+	// the principal may do everything in its own account.
+	IdentityPolicy *policy.Policy
+	// SourceIP is the client's address (the X-Forwarded-For client when the
+	// peer is a trusted proxy).
+	SourceIP netip.Addr
 }
 
 // Options configure a Service.
