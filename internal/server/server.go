@@ -66,7 +66,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if cfg.PublicURLDefaulted {
 		cfg.PublicURL = "http://" + ln.Addr().String()
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -101,10 +101,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	return s, nil
 }
 
-func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
 	switch {
 	case cfg.Store == "" || cfg.Store == "pebble":
-		return pebblestore.Open(filepath.Join(cfg.DataDir, "store"))
+		return pebblestore.OpenWith(filepath.Join(cfg.DataDir, "store"), pebblestore.Options{Logger: log})
 	default:
 		return openPostgres(ctx, cfg.Store)
 	}
