@@ -38,7 +38,7 @@ func TestBacklogHeap(t *testing.T) {
 			start := time.Now()
 			b := storetest.MeasureBacklog(t, s, n, true)
 			t.Logf("pebblestore: %v (%v)", b, time.Since(start).Round(time.Second))
-			if b.Pending > maxHeapPerPending || b.Retried > maxHeapPerPending {
+			if b.Pending > maxHeapPerPending || b.Marginal > maxHeapPerPending || b.Retried > maxHeapPerPending {
 				t.Errorf("heap per pending delivery over %d bytes: %v", maxHeapPerPending, b)
 			}
 		})
