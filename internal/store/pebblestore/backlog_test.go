@@ -38,7 +38,14 @@ func TestBacklogHeap(t *testing.T) {
 			start := time.Now()
 			b := storetest.MeasureBacklog(t, s, n, true)
 			t.Logf("pebblestore: %v (%v)", b, time.Since(start).Round(time.Second))
-			if b.Pending > maxHeapPerPending || b.Marginal > maxHeapPerPending || b.Retried > maxHeapPerPending {
+			// At 20,000, pebble's fixed buffers (block cache and memtables,
+			// on the Go heap in a build without cgo) weigh on the totals:
+			// hold only the marginal cost there.
+			over := b.Marginal > maxHeapPerPending
+			if n >= 100_000 {
+				over = over || b.Pending > maxHeapPerPending || b.Retried > maxHeapPerPending
+			}
+			if over {
 				t.Errorf("heap per pending delivery over %d bytes: %v", maxHeapPerPending, b)
 			}
 		})
