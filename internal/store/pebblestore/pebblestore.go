@@ -90,6 +90,7 @@ func OpenWith(dir string, o Options) (*Store, error) {
 			end:     "q/",
 			winCap:  defaultWinCap,
 			horizon: defaultHorizon,
+			chunk:   defaultChunk,
 			leases:  map[string]*lease{},
 			counts:  map[string]int{},
 		},

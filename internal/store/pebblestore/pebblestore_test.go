@@ -45,9 +45,9 @@ func TestConformance(t *testing.T) {
 
 // TestConformanceSmallWindow runs the suite with a window of two deliveries
 // and a one-second horizon, so that leasing refills and trims the window all
-// the time.
+// the time, and deletes subscriptions two deliveries per batch.
 func TestConformanceSmallWindow(t *testing.T) {
 	storetest.Run(t, &harness{dirs: map[store.Store]string{}, tweak: func(s *Store) {
-		s.q.winCap, s.q.horizon = 2, time.Second
+		s.q.winCap, s.q.horizon, s.q.chunk = 2, time.Second, 2
 	}})
 }

@@ -43,7 +43,7 @@ import (
 const (
 	defaultWinCap  = 4096
 	defaultHorizon = time.Minute
-	purgeChunk     = 4096
+	defaultChunk   = 4096
 )
 
 type queue struct {
@@ -51,6 +51,7 @@ type queue struct {
 	end     string   // every unleased q/ key below end is in win
 	winCap  int
 	horizon time.Duration
+	chunk   int // deliveries deleted per batch by purgeDeliveries
 
 	leases map[string]*lease // by sub\x00msg
 	expiry leaseHeap
@@ -570,7 +571,7 @@ func (s *Store) purgeDeliveries(sub string) error {
 	}
 }
 
-// purgeChunk deletes up to purgeChunk deliveries in [from, to) and returns
+// purgeChunk deletes up to s.q.chunk deliveries in [from, to) and returns
 // the last key deleted (nil when none were left). s.mu held.
 func (s *Store) purgeChunk(sub string, from, to []byte) ([]byte, error) {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: from, UpperBound: to})
@@ -582,7 +583,7 @@ func (s *Store) purgeChunk(sub string, from, to []byte) ([]byte, error) {
 	left := map[string]int{}
 	var last []byte
 	n := 0
-	for ok := it.First(); ok && n < purgeChunk; ok = it.Next() {
+	for ok := it.First(); ok && n < s.q.chunk; ok = it.Next() {
 		id := string(it.Key()[2:])
 		_, next, seq, err := decodeDelivery(it.Value())
 		if err != nil {
@@ -604,7 +605,7 @@ func (s *Store) purgeChunk(sub string, from, to []byte) ([]byte, error) {
 		return nil, err
 	}
 	sync := pebble.NoSync
-	if n < purgeChunk {
+	if n < s.q.chunk {
 		sync = pebble.Sync
 		last = nil
 	}
