@@ -413,8 +413,8 @@ func TestPublishAtomic(t *testing.T) {
 // in memory. 20,000 due deliveries always; 100,000 also leased and retried
 // with SEALPOST_BACKLOG_TEST=1 (minutes: one UPDATE per retry).
 func TestBacklogHeap(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
+	if testing.Short() || raceEnabled {
+		t.Skip("short, or the race detector (its allocations count)")
 	}
 	n, retry := 20_000, false
 	if os.Getenv("SEALPOST_BACKLOG_TEST") == "1" {
