@@ -90,7 +90,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if cfg.PublicURLDefaulted {
 		cfg.PublicURL = "http://" + ln.Addr().String()
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -153,10 +153,10 @@ func prepareDataDir(dir string, log *slog.Logger) error {
 	return nil
 }
 
-func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
 	switch {
 	case cfg.Store == "" || cfg.Store == "pebble":
-		return pebblestore.Open(filepath.Join(cfg.DataDir, "store"))
+		return pebblestore.OpenWith(filepath.Join(cfg.DataDir, "store"), pebblestore.Options{Logger: log})
 	default:
 		return openPostgres(ctx, cfg.Store)
 	}

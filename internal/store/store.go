@@ -1,8 +1,11 @@
 // Package store defines Sealpost's storage contract: the record types that the
 // SNS domain persists and the interface every driver implements.
 //
-// The backend is untrusted: encryption happens above it. Drivers see message
-// bodies only as opaque (sealed) bytes plus the index fields they need.
+// Drivers treat message bodies and metadata as opaque bytes: they store them
+// exactly as given and index only the fields they need. Today bodies are
+// stored as published, in plaintext: server-side encryption (SSE) is not
+// implemented yet. When it is, it will seal bodies above the store, so the
+// driver contract will not change.
 //
 // Contract for every driver:
 //   - Errors: lookups of missing records return an error wrapping ErrNotFound;
@@ -16,9 +19,14 @@
 //     and all of its delivery records atomically: after a crash either all of
 //     them exist or none do.
 //   - Deliveries are leased: LeaseDeliveries hands a due delivery to one owner
-//     until its lease expires; Ack deletes it, Retry reschedules it. A lease that
-//     expires (owner crashed) makes the delivery due again, so delivery is
-//     at-least-once.
+//     until its lease expires; Ack deletes it, Retry reschedules it. Both act
+//     only for the lease that holds the delivery (same owner and lease end):
+//     otherwise they return ErrLeaseLost, or (Ack) nil if the delivery is
+//     gone. A lease that expires (owner crashed) makes the delivery due
+//     again, so delivery is at-least-once.
+//   - Memory: a driver holds no per-delivery state for its backlog beyond a
+//     bounded window; a backlog of millions of pending deliveries lives on
+//     disk (or in the database).
 package store
 
 import (
@@ -68,9 +76,10 @@ type Subscription struct {
 	CreatedAt                    time.Time
 }
 
-// Message is one accepted message. Meta is unencrypted metadata encoded by the
-// SNS domain (subject, attributes, structure, FIFO fields); Body is opaque and
-// sealed when the topic uses SSE. The store never interprets either.
+// Message is one accepted message. Meta is metadata encoded by the SNS domain
+// (subject, attributes, structure, FIFO fields); Body is the message body as
+// published (not encrypted: SSE is not implemented yet). The store never
+// interprets either.
 type Message struct {
 	ID        string
 	TopicARN  string
@@ -165,8 +174,9 @@ type Store interface {
 	// LeaseDeliveries leases up to max deliveries due at now to owner until
 	// now+d. A delivery whose lease expired is due again.
 	LeaseDeliveries(ctx context.Context, owner string, now time.Time, d time.Duration, max int) ([]Lease, error)
-	// Ack deletes a leased delivery (delivered, or given up on). A message
-	// with no remaining deliveries is deleted.
+	// Ack deletes a leased delivery (delivered, or given up on) if l still
+	// holds its lease: ErrLeaseLost if not, nil if the delivery is gone. A
+	// message with no remaining deliveries is deleted.
 	Ack(ctx context.Context, l Lease) error
 	// Retry releases a lease and makes the delivery due at next with the given
 	// attempt count.

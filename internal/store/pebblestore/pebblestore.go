@@ -6,36 +6,44 @@
 // commit without sync: losing one in a crash only causes a duplicate delivery
 // or an earlier retry, which at-least-once delivery allows.
 //
-// Leases live in memory: the database is owned by one process, so after a
-// restart every pending delivery is due again. The in-memory delivery index is
-// rebuilt from disk on Open.
-//
 // Key layout (all keys are prefixed by a one-letter table name and '/'):
 //
 //	t/<topicARN>                         topic (JSON)
 //	s/<subscriptionARN>                  subscription (JSON)
 //	i/<topicARN>\x00<subscriptionARN>    topic -> subscription index
 //	m/<messageID>                        message (binary, see encodeMessage)
-//	d/<subscriptionARN>\x00<seq:8><messageID>  pending delivery (binary)
+//	c/<messageID>                        remaining deliveries of a message, when more than one
+//	d/<subscriptionARN>\x00<messageID>   pending delivery: attempts, next attempt, seq
+//	q/<due:8><seq:8><subscriptionARN>\x00<messageID>  due index (empty value)
 //	f/<dedup key>                        FIFO deduplication record (binary)
+//	v/queue                              layout version of d/ and q/
 //
-// A subscription's pending deliveries are contiguous and ordered by publish
-// sequence.
+// A subscription's pending deliveries are contiguous; the q/ index orders all
+// of them by due time, then publish sequence. Publish, Retry and Ack write a
+// delivery's d/ and q/ keys in one batch.
+//
+// Memory holds no per-delivery state for the backlog: only a bounded window
+// of q/ keys due soon (at most defaultWinCap, refilled by scanning q/), the
+// leases held now (the database is owned by one process, so leases live in
+// memory and after a restart every leased delivery is due again), and one
+// pending count per subscription, rebuilt by a scan of d/ on Open. See
+// queue.go.
 package pebblestore
 
 import (
-	"container/heap"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"strings"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 
 	"github.com/sealpost/sealpost/internal/store"
 )
@@ -48,11 +56,9 @@ type Store struct {
 
 	dedupMu [dedupStripes]sync.Mutex // see lockDedup
 
-	mu    sync.Mutex                    // guards the delivery index below
-	subs  map[string]map[string]*dstate // subscription ARN -> message ID -> state
-	refs  map[string]int                // message ID -> pending deliveries
-	queue dueHeap
-	seq   uint64
+	mu  sync.Mutex // guards q and every write to d/, q/ and c/ except Publish's
+	q   queue
+	seq atomic.Uint64 // last publish sequence
 
 	ready chan struct{}
 
@@ -60,42 +66,87 @@ type Store struct {
 	closeErr  error
 }
 
-type dstate struct {
-	key        []byte
-	sub, msg   string
-	attempts   int
-	due        time.Time
-	owner      string
-	leaseUntil time.Time
-	gen        uint64
+// Options configure OpenWith. The zero value is valid.
+type Options struct {
+	// Logger receives pebble's errors and warnings, and its informational
+	// messages at debug level. Nil means slog.Default().
+	Logger *slog.Logger
 }
 
-// Open opens (creating if needed) the store in dir.
-func Open(dir string) (*Store, error) {
-	opts := &pebble.Options{Logger: quietLogger{}}
+// Open opens (creating if needed) the store in dir, logging to slog.Default().
+func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
+
+// OpenWith opens (creating if needed) the store in dir.
+func OpenWith(dir string, o Options) (*Store, error) {
+	opts := pebbleOptions(o)
 	db, err := pebble.Open(dir, opts)
+	opts.Cache.Unref() // the DB holds its own reference
 	if err != nil {
 		return nil, fmt.Errorf("pebblestore: open %s: %w", dir, err)
 	}
 	s := &Store{
-		db:    db,
-		subs:  map[string]map[string]*dstate{},
-		refs:  map[string]int{},
+		db: db,
+		q: queue{
+			end:     "q/",
+			winCap:  defaultWinCap,
+			horizon: defaultHorizon,
+			chunk:   defaultChunk,
+			leases:  map[string]*lease{},
+			counts:  map[string]int{},
+		},
 		ready: make(chan struct{}, 1),
 	}
-	if err := s.loadDeliveries(); err != nil {
+	if err := s.loadIndex(); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-type quietLogger struct{}
+func pebbleOptions(o Options) *pebble.Options {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("component", "pebble")
+	l := slogLogger{log}
+	opts := &pebble.Options{
+		Logger: l,
+		EventListener: &pebble.EventListener{
+			BackgroundError: func(err error) { log.Error("background error", "err", err) },
+			DiskSlow: func(info pebble.DiskSlowInfo) {
+				log.Warn("disk slow", "path", info.Path, "op", info.OpType.String(), "duration", info.Duration)
+			},
+			WriteStallBegin: func(info pebble.WriteStallBeginInfo) { log.Info("write stall", "reason", info.Reason) },
+			WriteStallEnd:   func() { log.Debug("write stall ended") },
+		},
+	}
+	// Bloom filters on every level: leasing reads a delivery and its message
+	// by key, which without filters searches every L0 file and level.
+	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	// The block cache keeps leasing's reads off the disk. Pebble allocates it
+	// outside the Go heap when built with cgo, on the Go heap without
+	// (blockCacheSize is smaller then; see cache_cgo.go).
+	opts.Cache = pebble.NewCache(blockCacheSize)
+	return opts
+}
 
-func (quietLogger) Infof(string, ...interface{})  {}
-func (quietLogger) Errorf(string, ...interface{}) {}
-func (quietLogger) Fatalf(format string, args ...interface{}) {
-	panic(fmt.Sprintf("pebble: "+format, args...))
+// slogLogger routes pebble's log to slog: errors at error level, the rest
+// at debug level. Fatalf logs and panics, as pebble expects it not to return.
+type slogLogger struct{ l *slog.Logger }
+
+func (s slogLogger) Infof(format string, args ...interface{}) {
+	s.l.Debug(fmt.Sprintf(format, args...))
+}
+
+func (s slogLogger) Errorf(format string, args ...interface{}) {
+	s.l.Error(fmt.Sprintf(format, args...))
+}
+
+func (s slogLogger) Fatalf(format string, args ...interface{}) {
+	msg := fmt.Sprintf(format, args...)
+	s.l.Error(msg)
+	panic("pebble: " + msg)
 }
 
 // Close closes the database. Closing twice is a no-op.
@@ -224,7 +275,9 @@ func (s *Store) DeleteTopic(ctx context.Context, arn string) ([]store.Subscripti
 		return nil, err
 	}
 	for _, sub := range subs {
-		s.dropSubDeliveries(sub.ARN)
+		if err := s.purgeDeliveries(sub.ARN); err != nil {
+			return nil, fmt.Errorf("pebblestore: delete topic %s: %w", arn, err)
+		}
 	}
 	return subs, nil
 }
@@ -362,8 +415,6 @@ func (s *Store) UpdateSubscription(ctx context.Context, arn string, fn func(*sto
 func (s *Store) deleteSubBatch(b *pebble.Batch, sub store.Subscription) {
 	b.Delete(key('s', sub.ARN), nil)
 	b.Delete(key('i', sub.TopicARN, sub.ARN), nil)
-	dp := append(key('d', sub.ARN), 0)
-	b.DeleteRange(dp, prefixEnd(dp), nil)
 }
 
 func (s *Store) DeleteSubscription(ctx context.Context, arn string) error {
@@ -379,42 +430,10 @@ func (s *Store) DeleteSubscription(ctx context.Context, arn string) error {
 	if err := b.Commit(pebble.Sync); err != nil {
 		return err
 	}
-	s.dropSubDeliveries(arn)
+	if err := s.purgeDeliveries(arn); err != nil {
+		return fmt.Errorf("pebblestore: delete subscription %s: %w", arn, err)
+	}
 	return nil
-}
-
-// dropSubDeliveries forgets the in-memory deliveries of a deleted
-// subscription and deletes messages nobody else waits for.
-func (s *Store) dropSubDeliveries(subARN string) {
-	s.mu.Lock()
-	ds := s.subs[subARN]
-	delete(s.subs, subARN)
-	var orphans []string
-	for msg := range ds {
-		if s.unref(msg) {
-			orphans = append(orphans, msg)
-		}
-	}
-	s.mu.Unlock()
-	if len(orphans) > 0 {
-		b := s.db.NewBatch()
-		for _, m := range orphans {
-			b.Delete(key('m', m), nil)
-		}
-		_ = b.Commit(pebble.NoSync) // a leftover message is only garbage
-		b.Close()
-	}
-}
-
-// unref drops one reference to msg; it reports whether none remain. s.mu held.
-func (s *Store) unref(msg string) bool {
-	n := s.refs[msg] - 1
-	if n > 0 {
-		s.refs[msg] = n
-		return false
-	}
-	delete(s.refs, msg)
-	return true
 }
 
 func (s *Store) ListSubscriptions(ctx context.Context, account, region string, p store.Page) ([]store.Subscription, string, error) {
@@ -519,87 +538,6 @@ func decodeMessage(b []byte) (store.Message, error) {
 	return m, nil
 }
 
-// delivery value: uvarint attempts, varint next-attempt unix nanoseconds.
-func encodeDelivery(attempts int, next time.Time) []byte {
-	b := binary.AppendUvarint(nil, uint64(attempts))
-	return binary.AppendVarint(b, next.UnixNano())
-}
-
-func decodeDelivery(b []byte) (int, time.Time, error) {
-	a, k := binary.Uvarint(b)
-	if k <= 0 {
-		return 0, time.Time{}, errCorrupt
-	}
-	ns, k2 := binary.Varint(b[k:])
-	if k2 <= 0 {
-		return 0, time.Time{}, errCorrupt
-	}
-	return int(a), time.Unix(0, ns), nil
-}
-
-func deliveryKey(sub string, seq uint64, msg string) []byte {
-	k := append(key('d', sub), 0)
-	k = binary.BigEndian.AppendUint64(k, seq)
-	return append(k, msg...)
-}
-
-func (s *Store) Publish(ctx context.Context, pubs []store.Publication) error {
-	unlock := s.lockDedup(pubs)
-	defer unlock()
-	b := s.db.NewBatch()
-	defer b.Close()
-	var states []*dstate
-	s.mu.Lock()
-	base := s.seq
-	s.seq += uint64(len(pubs))
-	s.mu.Unlock()
-	writes := 0
-	seen := map[string]*store.Dedup{} // dedup records written by this call
-	for i, p := range pubs {
-		if d := p.Dedup; d != nil {
-			if prev, err := s.liveDedup(d.Key, p.Message.CreatedAt, seen); err != nil {
-				return err
-			} else if prev != nil {
-				d.Duplicate, d.MessageID, d.Sequence = true, prev.MessageID, prev.Sequence
-				continue
-			}
-			b.Set(key('f', d.Key), encodeDedup(d), nil)
-			seen[d.Key] = d
-			writes++
-		}
-		if len(p.Deliveries) == 0 {
-			continue // a message nobody receives is not kept
-		}
-		if err := b.Set(key('m', p.Message.ID), encodeMessage(p.Message), nil); err != nil {
-			return err
-		}
-		writes++
-		for _, d := range p.Deliveries {
-			k := deliveryKey(d.SubscriptionARN, base+uint64(i)+1, p.Message.ID)
-			if err := b.Set(k, encodeDelivery(d.Attempts, d.NextAttemptAt), nil); err != nil {
-				return err
-			}
-			states = append(states, &dstate{key: k, sub: d.SubscriptionARN, msg: p.Message.ID, attempts: d.Attempts, due: d.NextAttemptAt})
-		}
-	}
-	if writes == 0 {
-		return nil
-	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("pebblestore: publish: %w", err)
-	}
-	if len(states) == 0 {
-		return nil
-	}
-	s.mu.Lock()
-	for _, st := range states {
-		s.track(st)
-	}
-	s.mu.Unlock()
-	s.wake()
-	return nil
-}
-
 // dedupStripes serialise publications that share deduplication keys (by
 // hash), so that check-then-write is atomic without a global lock.
 const dedupStripes = 64
@@ -702,50 +640,6 @@ func (s *Store) SweepDedup(ctx context.Context, now time.Time) error {
 	return b.Commit(pebble.NoSync)
 }
 
-// track adds a delivery to the in-memory index. s.mu held.
-func (s *Store) track(st *dstate) {
-	m := s.subs[st.sub]
-	if m == nil {
-		m = map[string]*dstate{}
-		s.subs[st.sub] = m
-	}
-	if _, dup := m[st.msg]; dup {
-		return
-	}
-	m[st.msg] = st
-	s.refs[st.msg]++
-	heap.Push(&s.queue, dueItem{st: st, due: st.due, gen: st.gen})
-}
-
-func (s *Store) loadDeliveries() error {
-	prefix := []byte("d/")
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	for ok := it.First(); ok; ok = it.Next() {
-		k := append([]byte(nil), it.Key()...)
-		rest := k[2:]
-		i := strings.IndexByte(string(rest), 0)
-		if i < 0 || len(rest) < i+1+8 {
-			continue
-		}
-		sub := string(rest[:i])
-		seq := binary.BigEndian.Uint64(rest[i+1 : i+9])
-		msg := string(rest[i+9:])
-		attempts, due, err := decodeDelivery(it.Value())
-		if err != nil {
-			return err
-		}
-		if seq > s.seq {
-			s.seq = seq
-		}
-		s.track(&dstate{key: k, sub: sub, msg: msg, attempts: attempts, due: due})
-	}
-	return it.Error()
-}
-
 func (s *Store) GetMessage(ctx context.Context, id string) (store.Message, error) {
 	b, closer, err := s.db.Get(key('m', id))
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -757,160 +651,3 @@ func (s *Store) GetMessage(ctx context.Context, id string) (store.Message, error
 	defer closer.Close()
 	return decodeMessage(b)
 }
-
-func (s *Store) LeaseDeliveries(ctx context.Context, owner string, now time.Time, d time.Duration, max int) ([]store.Lease, error) {
-	var picked []store.Lease
-	s.mu.Lock()
-	for len(picked) < max && s.queue.Len() > 0 {
-		top := s.queue[0]
-		if top.due.After(now) {
-			break
-		}
-		heap.Pop(&s.queue)
-		st := top.st
-		if cur := s.subs[st.sub][st.msg]; cur != st || st.gen != top.gen {
-			continue // stale heap entry
-		}
-		st.gen++
-		st.owner = owner
-		st.leaseUntil = now.Add(d)
-		heap.Push(&s.queue, dueItem{st: st, due: st.leaseUntil, gen: st.gen})
-		picked = append(picked, store.Lease{
-			Delivery:   store.Delivery{SubscriptionARN: st.sub, MessageID: st.msg, Attempts: st.attempts, NextAttemptAt: st.due},
-			Owner:      owner,
-			LeaseUntil: st.leaseUntil,
-		})
-	}
-	s.mu.Unlock()
-	out := picked[:0]
-	for _, l := range picked {
-		m, err := s.GetMessage(ctx, l.MessageID)
-		if errors.Is(err, store.ErrNotFound) {
-			_ = s.Ack(ctx, l) // message gone: nothing to deliver
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		l.Message = m
-		out = append(out, l)
-	}
-	return out, nil
-}
-
-// lookup returns the state of a leased delivery if the lease still holds. s.mu held.
-func (s *Store) lookup(l store.Lease) (*dstate, error) {
-	st := s.subs[l.SubscriptionARN][l.MessageID]
-	if st == nil {
-		return nil, store.ErrNotFound
-	}
-	if st.owner != l.Owner || !st.leaseUntil.Equal(l.LeaseUntil) {
-		return nil, store.ErrLeaseLost
-	}
-	return st, nil
-}
-
-func (s *Store) Ack(ctx context.Context, l store.Lease) error {
-	s.mu.Lock()
-	st := s.subs[l.SubscriptionARN][l.MessageID]
-	if st == nil {
-		s.mu.Unlock()
-		return nil // already gone
-	}
-	delete(s.subs[l.SubscriptionARN], l.MessageID)
-	if len(s.subs[l.SubscriptionARN]) == 0 {
-		delete(s.subs, l.SubscriptionARN)
-	}
-	last := s.unref(l.MessageID)
-	s.mu.Unlock()
-	b := s.db.NewBatch()
-	defer b.Close()
-	b.Delete(st.key, nil)
-	if last {
-		b.Delete(key('m', l.MessageID), nil)
-	}
-	return b.Commit(pebble.NoSync)
-}
-
-func (s *Store) Retry(ctx context.Context, l store.Lease, attempts int, next time.Time) error {
-	s.mu.Lock()
-	st, err := s.lookup(l)
-	if err != nil {
-		s.mu.Unlock()
-		return fmt.Errorf("delivery %s/%s: %w", l.SubscriptionARN, l.MessageID, err)
-	}
-	st.gen++
-	st.attempts = attempts
-	st.due = next
-	st.owner = ""
-	st.leaseUntil = time.Time{}
-	heap.Push(&s.queue, dueItem{st: st, due: next, gen: st.gen})
-	k := st.key
-	s.mu.Unlock()
-	s.wake()
-	return s.db.Set(k, encodeDelivery(attempts, next), pebble.NoSync)
-}
-
-func (s *Store) PendingDeliveries(ctx context.Context, subscriptionARN string) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if subscriptionARN != "" {
-		return len(s.subs[subscriptionARN]), nil
-	}
-	n := 0
-	for _, m := range s.subs {
-		n += len(m)
-	}
-	return n, nil
-}
-
-// ---- due heap ----
-
-type dueItem struct {
-	st  *dstate
-	due time.Time
-	gen uint64
-}
-
-type dueHeap []dueItem
-
-func (h dueHeap) Len() int           { return len(h) }
-func (h dueHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
-func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *dueHeap) Push(x any)        { *h = append(*h, x.(dueItem)) }
-func (h *dueHeap) Pop() any {
-	old := *h
-	n := len(old)
-	it := old[n-1]
-	old[n-1] = dueItem{}
-	*h = old[:n-1]
-	return it
-}
-
-var _ store.Store = (*Store)(nil)
-var _ store.Waker = (*Store)(nil)
-
-// AckAll implements store.BatchAcker with one unsynced batch.
-func (s *Store) AckAll(ctx context.Context, ls []store.Lease) error {
-	b := s.db.NewBatch()
-	defer b.Close()
-	s.mu.Lock()
-	for _, l := range ls {
-		st := s.subs[l.SubscriptionARN][l.MessageID]
-		if st == nil || st.owner != l.Owner || !st.leaseUntil.Equal(l.LeaseUntil) {
-			continue
-		}
-		delete(s.subs[l.SubscriptionARN], l.MessageID)
-		if len(s.subs[l.SubscriptionARN]) == 0 {
-			delete(s.subs, l.SubscriptionARN)
-		}
-		b.Delete(st.key, nil)
-		if s.unref(l.MessageID) {
-			b.Delete(key('m', l.MessageID), nil)
-		}
-	}
-	s.mu.Unlock()
-	return b.Commit(pebble.NoSync)
-}
-
-var _ store.BatchAcker = (*Store)(nil)

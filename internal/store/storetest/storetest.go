@@ -39,6 +39,9 @@ func Run(t *testing.T, h Harness) {
 		{"LeaseExclusive", testLeaseExclusive},
 		{"AckAll", testAckAll},
 		{"FIFODedup", testFIFODedup},
+		{"AckChecksLease", testAckChecksLease},
+		{"RetryRacingAckStaysAcked", testRetryRacingAckStaysAcked},
+		{"DueOrderAndRestart", testDueOrderAndRestart},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
@@ -653,5 +656,203 @@ func testFIFODedup(t *testing.T, h Harness) {
 		if err := s.Publish(ctx, []store.Publication{fresh}); err != nil || fresh.Dedup.Duplicate {
 			t.Fatalf("after sweep: %v %+v", err, fresh.Dedup)
 		}
+	}
+}
+
+// testAckChecksLease: Ack deletes a delivery only for the lease that holds it,
+// as AckAll and Retry do; a stale or foreign lease gets ErrLeaseLost and the
+// delivery stays.
+func testAckChecksLease(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.Open(t)
+	tp := mkTopic(t, s, "ackowner")
+	a := mkSub(t, s, tp, "a")
+	ids := publish(t, s, tp, []store.Subscription{a}, 1)
+	t0 := time.Now().Add(time.Second)
+	ls, err := s.LeaseDeliveries(ctx, "w1", t0, 10*time.Second, 10)
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("lease: %d %v", len(ls), err)
+	}
+	foreign := ls[0]
+	foreign.Owner = "someone-else"
+	if err := s.Ack(ctx, foreign); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("Ack with another owner: %v, want ErrLeaseLost", err)
+	}
+	if n, _ := s.PendingDeliveries(ctx, a.ARN); n != 1 {
+		t.Fatalf("pending after a foreign Ack: %d, want 1", n)
+	}
+	// the lease expires and w2 takes over: w1's late Ack must not delete it
+	over, err := s.LeaseDeliveries(ctx, "w2", t0.Add(11*time.Second), 10*time.Second, 10)
+	if err != nil || len(over) != 1 {
+		t.Fatalf("takeover: %d %v", len(over), err)
+	}
+	if err := s.Ack(ctx, ls[0]); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("Ack of an expired, re-leased lease: %v, want ErrLeaseLost", err)
+	}
+	if _, err := s.GetMessage(ctx, ids[0]); err != nil {
+		t.Fatalf("message deleted by a stale Ack: %v", err)
+	}
+	if err := s.Ack(ctx, over[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ack(ctx, over[0]); err != nil {
+		t.Fatalf("Ack of a delivery already gone: %v, want nil", err)
+	}
+	if n, _ := s.PendingDeliveries(ctx, a.ARN); n != 0 {
+		t.Fatalf("pending: %d", n)
+	}
+}
+
+// testRetryRacingAckStaysAcked: a Retry that makes a delivery due at once
+// races with another owner that leases and acks it. Whatever the
+// interleaving, once both are done the delivery is gone, also after a
+// restart (a late write of the Retry must not bring it back).
+func testRetryRacingAckStaysAcked(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.Open(t)
+	tp := mkTopic(t, s, "retryrace")
+	a := mkSub(t, s, tp, "a")
+	const n = 200
+	publish(t, s, tp, []store.Subscription{a}, n)
+	now := time.Now().Add(time.Second)
+	ls, err := s.LeaseDeliveries(ctx, "w1", now, time.Hour, n)
+	if err != nil || len(ls) != n {
+		t.Fatalf("lease: %d %v", len(ls), err)
+	}
+	var wg sync.WaitGroup
+	for _, l := range ls {
+		wg.Add(1)
+		go func(l store.Lease) {
+			defer wg.Done()
+			if err := s.Retry(ctx, l, 1, now); err != nil {
+				t.Errorf("Retry: %v", err)
+			}
+		}(l)
+	}
+	var mu sync.Mutex
+	acked := 0
+	deadline := time.Now().Add(30 * time.Second)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				mu.Lock()
+				done := acked == n
+				mu.Unlock()
+				if done {
+					return
+				}
+				got, err := s.LeaseDeliveries(ctx, fmt.Sprintf("w2-%d", w), now, time.Hour, 10)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, l := range got {
+					if err := s.Ack(ctx, l); err != nil {
+						t.Errorf("Ack: %v", err)
+					}
+				}
+				mu.Lock()
+				acked += len(got)
+				mu.Unlock()
+			}
+		}(w)
+	}
+	wg.Wait()
+	if acked != n {
+		t.Fatalf("acked %d of %d", acked, n)
+	}
+	s = h.Reopen(t, s)
+	if p, _ := s.PendingDeliveries(ctx, a.ARN); p != 0 {
+		t.Fatalf("%d acked deliveries came back after a restart", p)
+	}
+	if got, _ := s.LeaseDeliveries(ctx, "w3", now.Add(2*time.Hour), time.Minute, n); len(got) != 0 {
+		t.Fatalf("leased %d acked deliveries after a restart", len(got))
+	}
+}
+
+// testDueOrderAndRestart: deliveries are leased in due order (retries
+// interleave with new ones by their due time), a retry scheduled far ahead
+// is not leased early, and the schedule survives a restart.
+func testDueOrderAndRestart(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.Open(t)
+	tp := mkTopic(t, s, "dueorder")
+	a, b := mkSub(t, s, tp, "a"), mkSub(t, s, tp, "b")
+	base := time.Now().UTC().Truncate(time.Millisecond).Add(time.Second)
+	var pubs []store.Publication
+	for i := 0; i < 6; i++ {
+		id := fmt.Sprintf("due-%d", i)
+		// due times out of publish order: 5,4,...,0 seconds after base
+		at := base.Add(time.Duration(5-i) * time.Second)
+		pubs = append(pubs, store.Publication{
+			Message: store.Message{ID: id, TopicARN: tp.ARN, CreatedAt: base, Meta: []byte("{}"), Body: []byte(id)},
+			Deliveries: []store.Delivery{{SubscriptionARN: a.ARN, MessageID: id, NextAttemptAt: at},
+				{SubscriptionARN: b.ARN, MessageID: id, NextAttemptAt: at}},
+		})
+	}
+	if err := s.Publish(ctx, pubs); err != nil {
+		t.Fatal(err)
+	}
+	// at base+2s: due-5, due-4, due-3 (each for a and b), earliest first
+	ls, err := s.LeaseDeliveries(ctx, "w", base.Add(2*time.Second), time.Minute, 100)
+	if err != nil || len(ls) != 6 {
+		t.Fatalf("lease at +2s: %d %v", len(ls), err)
+	}
+	for i, l := range ls {
+		if want := fmt.Sprintf("due-%d", 5-i/2); l.MessageID != want {
+			t.Fatalf("lease %d: %s, want %s (due order)", i, l.MessageID, want)
+		}
+	}
+	// retry a's due-5 in an hour, ack the rest
+	for _, l := range ls {
+		var err error
+		if l.MessageID == "due-5" && l.SubscriptionARN == a.ARN {
+			err = s.Retry(ctx, l, 1, base.Add(time.Hour))
+		} else {
+			err = s.Ack(ctx, l)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := s.PendingDeliveries(ctx, ""); n != 7 {
+		t.Fatalf("pending: %d, want 7", n)
+	}
+	if n, _ := s.PendingDeliveries(ctx, a.ARN); n != 4 {
+		t.Fatalf("pending for a: %d, want 4", n)
+	}
+	s = h.Reopen(t, s)
+	if n, _ := s.PendingDeliveries(ctx, a.ARN); n != 4 {
+		t.Fatalf("pending for a after restart: %d, want 4", n)
+	}
+	ls, err = s.LeaseDeliveries(ctx, "w", base.Add(10*time.Minute), time.Minute, 100)
+	if err != nil || len(ls) != 6 {
+		t.Fatalf("lease at +10m: %d %v", len(ls), err)
+	}
+	for _, l := range ls {
+		if l.MessageID == "due-5" {
+			t.Fatalf("retry due in an hour leased after 10 minutes")
+		}
+		if err := s.Ack(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.GetMessage(ctx, "due-5"); err != nil {
+		t.Fatalf("message with a pending retry deleted: %v", err)
+	}
+	ls, err = s.LeaseDeliveries(ctx, "w", base.Add(time.Hour), time.Minute, 100)
+	if err != nil || len(ls) != 1 || ls[0].MessageID != "due-5" || ls[0].Attempts != 1 {
+		t.Fatalf("lease of the retry: %+v %v", ls, err)
+	}
+	if err := s.Ack(ctx, ls[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetMessage(ctx, "due-5"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("message kept after its last ack: %v", err)
+	}
+	if n, _ := s.PendingDeliveries(ctx, ""); n != 0 {
+		t.Fatalf("pending at the end: %d", n)
 	}
 }
