@@ -161,7 +161,9 @@ func (s *Service) now() time.Time { return s.opts.Now().UTC() }
 
 // topicState is a cached topic with its subscriptions and compiled filters.
 type topicState struct {
-	topic    store.Topic
+	topic store.Topic
+	// policy is the topic's compiled Policy attribute (nil: none).
+	policy   *policy.Policy
 	subs     []subState
 	loadedAt time.Time
 }
@@ -252,7 +254,7 @@ func (s *Service) loadTopic(ctx context.Context, arn string, now time.Time) (*to
 	if err != nil {
 		return nil, err
 	}
-	ts := &topicState{topic: t, loadedAt: now}
+	ts := &topicState{topic: t, policy: compileTopicPolicy(t.Attributes["Policy"]), loadedAt: now}
 	tp := topicDeliveryPolicy(t)
 	for _, sub := range subs {
 		if sub.Pending && s.now().Sub(sub.CreatedAt) > s.opts.PendingTTL {
@@ -270,6 +272,25 @@ func (s *Service) loadTopic(ctx context.Context, arn string, now time.Time) (*to
 		ts.subs = append(ts.subs, ss)
 	}
 	return ts, nil
+}
+
+// accessTopic returns the cached state of a topic after checking that c may
+// do action on it (see access.go); keys are extra condition keys (nil for
+// none).
+func (s *Service) accessTopic(ctx context.Context, c *Caller, action, topicARN string, keys map[string][]string) (*topicState, error) {
+	ts, err := s.topicState(ctx, topicARN)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorizeTopic(c, action, topicARN, ts.topic.Account, ts.policy, keys); err != nil {
+		return nil, err
+	}
+	return ts, nil
+}
+
+func isNotFound(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && errors.Is(e.Kind, ErrNotFound)
 }
 
 func newUUID() string {
