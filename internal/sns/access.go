@@ -26,8 +26,9 @@ import (
 // the default statement grants nothing to a direct caller, and a user of the
 // owner's account is let in by its identity policy alone: a user whose
 // identity policy allows only sns:Publish on one topic cannot delete it.
-// Service principals are not callers of this API yet; Access.Context is the
-// place where the service keys will go.
+// Service principals are not callers of this API yet; Caller.Service,
+// SourceARN and SourceAccount are the hook for them (request sets the
+// aws:SourceArn and aws:SourceAccount keys).
 //
 // Topic policies are cached with the topic: a policy changed through this
 // Service applies to the next request; one changed through another node
@@ -107,8 +108,13 @@ func init() {
 	}
 }
 
-// request builds the policy request of c doing action on resource.
-func (s *Service) request(c *Caller, action, resource string, req *policy.Request) {
+// request builds the policy request of c doing action on resource; keys
+// are extra condition keys (nil for none). The global keys
+// aws:PrincipalAccount, aws:PrincipalArn, aws:username, aws:userid,
+// aws:SourceIp, aws:SecureTransport and aws:CurrentTime come from the
+// typed fields (policy.Request derives them); aws:SourceArn and
+// aws:SourceAccount are set only for service principals.
+func (s *Service) request(c *Caller, action, resource string, keys map[string][]string, req *policy.Request) {
 	*req = policy.Request{
 		Principal:       policy.Principal{Account: c.Account, ARN: c.Principal, UserID: c.UserID},
 		Action:          iamAction[action],
@@ -116,14 +122,38 @@ func (s *Service) request(c *Caller, action, resource string, req *policy.Reques
 		SourceIP:        c.SourceIP,
 		SecureTransport: c.Secure,
 		Time:            s.now(),
+		Context:         keys,
 	}
+	if c.Service != "" {
+		req.Principal = policy.Principal{Service: c.Service}
+		ctx := make(map[string][]string, len(keys)+2)
+		for k, v := range keys {
+			ctx[k] = v
+		}
+		if c.SourceARN != "" {
+			ctx["aws:SourceArn"] = []string{c.SourceARN}
+		}
+		if c.SourceAccount != "" {
+			ctx["aws:SourceAccount"] = []string{c.SourceAccount}
+		}
+		req.Context = ctx
+	}
+}
+
+// account is the account c acts in: "" for anonymous callers and service
+// principals.
+func (c *Caller) account() string {
+	if c.Service != "" {
+		return ""
+	}
+	return c.Account
 }
 
 // identityDecision is what c's identity policy says about req: Allow for a
 // principal without one (it may do everything in its own account),
-// NotApplicable for an anonymous caller.
+// NotApplicable for an anonymous caller or a service principal.
 func identityDecision(c *Caller, req *policy.Request) policy.Decision {
-	if c.Account == "" {
+	if c.account() == "" {
 		return policy.NotApplicable
 	}
 	if c.IdentityPolicy == nil {
@@ -133,15 +163,22 @@ func identityDecision(c *Caller, req *policy.Request) policy.Decision {
 }
 
 // authorizeTopic decides c doing action on the topic owned by owner with
-// policy pol; ctx adds service-specific condition keys (sns:Endpoint,
+// policy pol; keys adds service-specific condition keys (sns:Endpoint,
 // sns:Protocol) and may be nil.
-func (s *Service) authorizeTopic(c *Caller, action, topicARN, owner string, pol *policy.Policy, ctx map[string][]string) error {
+func (s *Service) authorizeTopic(c *Caller, action, topicARN, owner string, pol *policy.Policy, keys map[string][]string) error {
+	if pol == nil && c.IdentityPolicy == nil && c.Service == "" && c.Account != "" && c.Account == owner {
+		return nil // the development default: no policy anywhere, own account
+	}
 	var req policy.Request
-	s.request(c, action, topicARN, &req)
-	req.Context = ctx
+	s.request(c, action, topicARN, keys, &req)
 	id := identityDecision(c, &req)
 	res := pol.Evaluate(&req)
-	same := c.Account != "" && c.Account == owner
+	same := c.account() != "" && c.account() == owner
+	if c.Service != "" {
+		// A service principal has no identity policy: a direct grant in the
+		// topic policy is all it needs (policy.Decide's "own account" rule).
+		same = true
+	}
 	if policy.Decide(id, res, same) {
 		return nil
 	}
@@ -152,11 +189,11 @@ func (s *Service) authorizeTopic(c *Caller, action, topicARN, owner string, pol 
 // and listing topics, subscription actions): only c's identity policy counts,
 // and only in c's own account.
 func (s *Service) authorizeIdentity(c *Caller, action, resource string) error {
-	if c.IdentityPolicy == nil && c.Account != "" {
+	if c.IdentityPolicy == nil && c.account() != "" {
 		return nil
 	}
 	var req policy.Request
-	s.request(c, action, resource, &req)
+	s.request(c, action, resource, nil, &req)
 	id := identityDecision(c, &req)
 	if policy.Decide(id, policy.NotApplicable, true) {
 		return nil
@@ -172,8 +209,14 @@ func (s *Service) authorizeIdentity(c *Caller, action, resource string) error {
 // where the reason names the policy kind that denied or failed to allow.
 func denied(c *Caller, action, resource string, id, res policy.Decision, same bool) error {
 	who := c.Principal
+	if c.Service != "" {
+		who = c.Service
+	}
 	if who == "" {
 		who = "anonymous"
+	}
+	if c.Service != "" {
+		id = policy.Allow // only a resource policy can let a service in
 	}
 	var reason string
 	switch {

@@ -90,6 +90,16 @@ type Caller struct {
 	// SourceIP is the client's address (the X-Forwarded-For client when the
 	// peer is a trusted proxy).
 	SourceIP netip.Addr
+
+	// Service, when set, makes the caller an AWS service principal (such as
+	// "sqs.amazonaws.com") acting for the resource SourceARN of account
+	// SourceAccount: policies see Principal {"Service": ...} and the
+	// condition keys aws:SourceArn and aws:SourceAccount. Account and
+	// Principal are then ignored, and no identity policy applies. No API
+	// request sets it; it is the hook for service-to-service calls.
+	Service       string
+	SourceARN     string
+	SourceAccount string
 }
 
 // Options configure a Service.

@@ -520,14 +520,14 @@ func (s *Service) authorizeSubscription(ctx context.Context, c *Caller, action s
 		return err
 	}
 	var req policy.Request
-	s.request(c, action, sub.TopicARN, &req)
+	s.request(c, action, sub.TopicARN, nil, &req)
 	id := identityDecision(c, &req)
 	res := pol.Evaluate(&req)
-	if res != policy.Deny && c.Account != "" && c.Account == owner && id == policy.Allow {
+	if res != policy.Deny && c.account() != "" && c.account() == owner && id == policy.Allow {
 		return nil
 	}
 	if res == policy.Allow || res == policy.AllowAccount {
 		res = policy.NotApplicable // the topic policy cannot grant subscription actions
 	}
-	return denied(c, action, sub.ARN, id, res, c.Account != "" && c.Account == owner)
+	return denied(c, action, sub.ARN, id, res, c.account() != "" && c.account() == owner)
 }
