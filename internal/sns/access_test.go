@@ -270,3 +270,25 @@ func TestAuthenticateOnUnsubscribe(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscribeEndpointCondition: the service keys sns:Endpoint and
+// sns:Protocol reach Subscribe's decision.
+func TestSubscribeEndpointCondition(t *testing.T) {
+	ctx := context.Background()
+	svc, _, topic := newAccessService(t)
+	pol := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"222222222222"},"Action":"sns:Subscribe","Resource":"` + topic + `",` +
+		`"Condition":{"StringLike":{"sns:Endpoint":"arn:aws:sqs:*:222222222222:*"},"StringEquals":{"sns:Protocol":"sqs"}}}]}`
+	if err := svc.SetTopicAttributes(ctx, root(ownerAcct), topic, "Policy", pol); err != nil {
+		t.Fatal(err)
+	}
+	b := root(otherAcct)
+	if _, err := svc.Subscribe(ctx, b, topic, "sqs", "arn:aws:sqs:us-east-1:222222222222:mine", nil); err != nil {
+		t.Fatalf("own queue: %v", err)
+	}
+	if _, err := svc.Subscribe(ctx, b, topic, "sqs", "arn:aws:sqs:us-east-1:333333333333:theirs", nil); !errors.Is(err, sns.ErrAuthorization) {
+		t.Fatalf("another account's queue: %v", err)
+	}
+	if _, err := svc.Subscribe(ctx, b, topic, "https", "https://example.com/", nil); !errors.Is(err, sns.ErrAuthorization) {
+		t.Fatalf("https endpoint: %v", err)
+	}
+}

@@ -2,6 +2,15 @@
 // and fan-out. It knows nothing of HTTP or wire formats (see snsapi) and
 // persists through store.Store.
 //
+// Access: every action is decided for its Caller before it changes or reveals
+// anything: topic actions by the topic's policy and the caller's identity
+// policy (see access.go for the rules and the condition keys), subscription
+// actions by the subscription's and the topic's owners, CreateTopic and the
+// List actions by the identity policy. Refusals are ErrAuthorization whose
+// message names the principal, the action and the resource as AWS's does.
+// Topics are reached by ARN in any account; ListTopics and ListSubscriptions
+// list the caller's account and region.
+//
 // Errors: every error a caller should show to a client is an *Error whose
 // Kind is one of the Err* sentinels below (test with errors.Is); anything
 // else is an internal failure.
