@@ -292,3 +292,35 @@ func TestSubscribeEndpointCondition(t *testing.T) {
 		t.Fatalf("https endpoint: %v", err)
 	}
 }
+
+// TestMissingTopicNoOracle: authorization comes before existence, so
+// another account (or a user whose identity policy does not allow the
+// action) cannot probe which topics exist.
+func TestMissingTopicNoOracle(t *testing.T) {
+	ctx := context.Background()
+	svc, _, _ := newAccessService(t)
+	const missing = "arn:aws:sns:us-east-1:111111111111:missing"
+	pub := func(c sns.Caller) error {
+		_, err := svc.Publish(ctx, c, sns.PublishInput{TopicARN: missing, Message: "m"})
+		return err
+	}
+	if err := pub(root(ownerAcct)); !errors.Is(err, sns.ErrNotFound) {
+		t.Fatalf("owner: %v", err)
+	}
+	if err := pub(root(otherAcct)); !errors.Is(err, sns.ErrAuthorization) {
+		t.Fatalf("other account: %v", err)
+	}
+	limited := user(t, ownerAcct, "sub", `{"Statement":[{"Effect":"Allow","Action":"sns:Subscribe","Resource":"*"}]}`)
+	if err := pub(limited); !errors.Is(err, sns.ErrAuthorization) {
+		t.Fatalf("user without sns:Publish: %v", err)
+	}
+	if err := svc.DeleteTopic(ctx, root(otherAcct), missing); !errors.Is(err, sns.ErrAuthorization) {
+		t.Fatalf("other account's DeleteTopic: %v", err)
+	}
+	if err := svc.DeleteTopic(ctx, root(ownerAcct), missing); err != nil {
+		t.Fatalf("owner's DeleteTopic of a missing topic: %v", err)
+	}
+	if _, err := svc.ListTagsForResource(ctx, root(ownerAcct), missing); !errors.Is(err, sns.ErrResourceNotFound) {
+		t.Fatalf("owner's ListTagsForResource: %v", err)
+	}
+}

@@ -36,6 +36,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sealpost/sealpost/internal/arn"
 	"github.com/sealpost/sealpost/internal/deliverypolicy"
 	"github.com/sealpost/sealpost/internal/filterpolicy"
 	"github.com/sealpost/sealpost/internal/policy"
@@ -298,6 +299,19 @@ func (s *Service) loadTopic(ctx context.Context, arn string, now time.Time) (*to
 // none).
 func (s *Service) accessTopic(ctx context.Context, c *Caller, action, topicARN string, keys map[string][]string) (*topicState, error) {
 	ts, err := s.topicState(ctx, topicARN)
+	if isNotFound(err) {
+		// Authorization comes first, as in AWS: a missing topic has no
+		// policy, so only a caller that could act on it in its own account
+		// learns that it does not exist (no existence oracle for others).
+		owner := ""
+		if a, perr := arn.Parse(topicARN); perr == nil {
+			owner = a.Account
+		}
+		if aerr := s.authorizeTopic(c, action, topicARN, owner, nil, keys); aerr != nil {
+			return nil, aerr
+		}
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}
