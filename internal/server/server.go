@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 	"github.com/sealpost/sealpost/internal/delivery"
 	"github.com/sealpost/sealpost/internal/identity"
 	"github.com/sealpost/sealpost/internal/netguard"
+	"github.com/sealpost/sealpost/internal/policy"
 	"github.com/sealpost/sealpost/internal/sigv4"
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/snsapi"
@@ -78,7 +80,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if err := prepareDataDir(cfg.DataDir, log); err != nil {
 		return nil, err
 	}
-	ids, err := identity.Load(cfg.Credentials)
+	ids, err := identity.LoadWith(cfg.Credentials, identity.Options{CompilePolicy: func(raw []byte) (any, error) {
+		return policy.ParseWith(raw, policy.Options{Kind: policy.IdentityPolicy})
+	}})
 	if err != nil {
 		return nil, err
 	}
@@ -368,6 +372,16 @@ func (s *Server) caller(r *http.Request) sns.Caller {
 		}
 	}
 	c.Account, c.Principal = p.Account, p.ARN
+	// Until the front door verifies signatures, a signed request counts as
+	// authenticated (as before) and acts as its access key's user.
+	c.Authenticated = c.Signed
+	c.AccessKeyID, c.UserName, c.UserID = p.AccessKeyID, p.UserName, p.UserID
+	if p.Policy != nil {
+		c.IdentityPolicy, _ = p.Policy.Compiled.(*policy.Policy)
+	}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		c.SourceIP = ap.Addr().Unmap()
+	}
 	return c
 }
 

@@ -360,7 +360,7 @@ func (s *Service) Publish(ctx context.Context, c Caller, in PublishInput) (Publi
 	if err := checkTopicARN("TopicArn", in.TopicARN); err != nil {
 		return PublishOutput{}, err
 	}
-	ts, err := s.topicState(ctx, in.TopicARN)
+	ts, err := s.accessTopic(ctx, &c, actPublish, in.TopicARN, nil)
 	if err != nil {
 		return PublishOutput{}, err
 	}
@@ -445,7 +445,7 @@ func (s *Service) PublishBatch(ctx context.Context, c Caller, topicARN string, e
 	if total > MaxMessageBytes {
 		return nil, errf(ErrBatchRequestTooLong, msgBatchTooLong)
 	}
-	ts, err := s.topicState(ctx, topicARN)
+	ts, err := s.accessTopic(ctx, &c, actPublish, topicARN, nil) // PublishBatch needs sns:Publish
 	if err != nil {
 		return nil, err
 	}

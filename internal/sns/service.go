@@ -2,6 +2,15 @@
 // and fan-out. It knows nothing of HTTP or wire formats (see snsapi) and
 // persists through store.Store.
 //
+// Access: every action is decided for its Caller before it changes or reveals
+// anything: topic actions by the topic's policy and the caller's identity
+// policy (see access.go for the rules and the condition keys), subscription
+// actions by the subscription's and the topic's owners, CreateTopic and the
+// List actions by the identity policy. Refusals are ErrAuthorization whose
+// message names the principal, the action and the resource as AWS's does.
+// Topics are reached by ARN in any account; ListTopics and ListSubscriptions
+// list the caller's account and region.
+//
 // Errors: every error a caller should show to a client is an *Error whose
 // Kind is one of the Err* sentinels below (test with errors.Is); anything
 // else is an internal failure.
@@ -27,6 +36,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sealpost/sealpost/internal/arn"
 	"github.com/sealpost/sealpost/internal/deliverypolicy"
 	"github.com/sealpost/sealpost/internal/filterpolicy"
 	"github.com/sealpost/sealpost/internal/policy"
@@ -90,6 +100,16 @@ type Caller struct {
 	// SourceIP is the client's address (the X-Forwarded-For client when the
 	// peer is a trusted proxy).
 	SourceIP netip.Addr
+
+	// Service, when set, makes the caller an AWS service principal (such as
+	// "sqs.amazonaws.com") acting for the resource SourceARN of account
+	// SourceAccount: policies see Principal {"Service": ...} and the
+	// condition keys aws:SourceArn and aws:SourceAccount. Account and
+	// Principal are then ignored, and no identity policy applies. No API
+	// request sets it; it is the hook for service-to-service calls.
+	Service       string
+	SourceARN     string
+	SourceAccount string
 }
 
 // Options configure a Service.
@@ -161,7 +181,9 @@ func (s *Service) now() time.Time { return s.opts.Now().UTC() }
 
 // topicState is a cached topic with its subscriptions and compiled filters.
 type topicState struct {
-	topic    store.Topic
+	topic store.Topic
+	// policy is the topic's compiled Policy attribute (nil: none).
+	policy   *policy.Policy
 	subs     []subState
 	loadedAt time.Time
 }
@@ -252,7 +274,7 @@ func (s *Service) loadTopic(ctx context.Context, arn string, now time.Time) (*to
 	if err != nil {
 		return nil, err
 	}
-	ts := &topicState{topic: t, loadedAt: now}
+	ts := &topicState{topic: t, policy: compileTopicPolicy(t.Attributes["Policy"]), loadedAt: now}
 	tp := topicDeliveryPolicy(t)
 	for _, sub := range subs {
 		if sub.Pending && s.now().Sub(sub.CreatedAt) > s.opts.PendingTTL {
@@ -270,6 +292,38 @@ func (s *Service) loadTopic(ctx context.Context, arn string, now time.Time) (*to
 		ts.subs = append(ts.subs, ss)
 	}
 	return ts, nil
+}
+
+// accessTopic returns the cached state of a topic after checking that c may
+// do action on it (see access.go); keys are extra condition keys (nil for
+// none).
+func (s *Service) accessTopic(ctx context.Context, c *Caller, action, topicARN string, keys map[string][]string) (*topicState, error) {
+	ts, err := s.topicState(ctx, topicARN)
+	if isNotFound(err) {
+		// Authorization comes first, as in AWS: a missing topic has no
+		// policy, so only a caller that could act on it in its own account
+		// learns that it does not exist (no existence oracle for others).
+		owner := ""
+		if a, perr := arn.Parse(topicARN); perr == nil {
+			owner = a.Account
+		}
+		if aerr := s.authorizeTopic(c, action, topicARN, owner, nil, keys); aerr != nil {
+			return nil, aerr
+		}
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorizeTopic(c, action, topicARN, ts.topic.Account, ts.policy, keys); err != nil {
+		return nil, err
+	}
+	return ts, nil
+}
+
+func isNotFound(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && errors.Is(e.Kind, ErrNotFound)
 }
 
 func newUUID() string {

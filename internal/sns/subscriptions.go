@@ -11,6 +11,7 @@ import (
 	"github.com/sealpost/sealpost/internal/arn"
 	"github.com/sealpost/sealpost/internal/deliverypolicy"
 	"github.com/sealpost/sealpost/internal/filterpolicy"
+	"github.com/sealpost/sealpost/internal/policy"
 	"github.com/sealpost/sealpost/internal/store"
 )
 
@@ -160,7 +161,8 @@ func (s *Service) Subscribe(ctx context.Context, c Caller, topicARN, protocol, e
 			delete(clean, k)
 		}
 	}
-	t, err := s.getTopic(ctx, topicARN)
+	keys := map[string][]string{"sns:Endpoint": {endpoint}, "sns:Protocol": {protocol}}
+	t, err := s.getTopic(ctx, &c, actSubscribe, topicARN, keys)
 	if err != nil {
 		return SubscribeResult{}, err
 	}
@@ -251,7 +253,8 @@ func (s *Service) ConfirmSubscription(ctx context.Context, c Caller, topicARN, t
 	if token == "" || len(token) > 2048 {
 		return "", invalid("Token")
 	}
-	if _, err := s.getTopic(ctx, topicARN); err != nil {
+	// Whoever holds the token may confirm (AWS asks no permission).
+	if _, err := s.topicState(ctx, topicARN); err != nil {
 		return "", err
 	}
 	subs, err := s.st.TopicSubscriptions(ctx, topicARN)
@@ -270,7 +273,7 @@ func (s *Service) ConfirmSubscription(ctx context.Context, c Caller, topicARN, t
 		}
 		_, err := s.st.UpdateSubscription(ctx, sub.ARN, func(x *store.Subscription) error {
 			x.Pending = false
-			if authenticateOnUnsubscribe && c.Signed {
+			if authenticateOnUnsubscribe && c.Authenticated {
 				x.ConfirmationWasAuthenticated = true
 			}
 			return nil
@@ -303,8 +306,16 @@ func (s *Service) Unsubscribe(ctx context.Context, c Caller, subARN string) erro
 	if err != nil {
 		return storeErr(err, ErrNotFound, "Subscription does not exist")
 	}
-	if sub.ConfirmationWasAuthenticated && !c.Signed {
+	if sub.ConfirmationWasAuthenticated && !c.Authenticated {
 		return errf(ErrAuthorization, "Unsubscribe requires authentication for this subscription")
+	}
+	if c.Signed {
+		// A signed request acts as its principal: the subscription's or the
+		// topic's owner (an unsigned UnsubscribeURL click is let in by the
+		// subscription ARN it knows, as in AWS).
+		if err := s.authorizeSubscription(ctx, &c, actUnsubscribe, sub); err != nil {
+			return err
+		}
 	}
 	if err := s.st.DeleteSubscription(ctx, subARN); err != nil {
 		return storeErr(err, ErrNotFound, "Subscription does not exist")
@@ -356,6 +367,9 @@ func (s *Service) ListSubscriptions(ctx context.Context, c Caller, next string) 
 	if err != nil {
 		return nil, "", err
 	}
+	if err := s.authorizeIdentity(&c, actListSubscriptions, arn.SNSTopic(c.Region, c.Account, "*")); err != nil {
+		return nil, "", err
+	}
 	subs, cursor, err := s.st.ListSubscriptions(ctx, c.Account, c.Region, store.Page{After: after, Limit: 100})
 	if err != nil {
 		return nil, "", err
@@ -374,6 +388,9 @@ func (s *Service) ListSubscriptionsByTopic(ctx context.Context, c Caller, topicA
 	}
 	after, err := decodeCursor(next)
 	if err != nil {
+		return nil, "", err
+	}
+	if _, err := s.accessTopic(ctx, &c, actListSubscriptionsByTopic, topicARN, nil); err != nil {
 		return nil, "", err
 	}
 	subs, cursor, err := s.st.ListSubscriptionsByTopic(ctx, topicARN, store.Page{After: after, Limit: 100})
@@ -396,6 +413,9 @@ func (s *Service) GetSubscriptionAttributes(ctx context.Context, c Caller, subAR
 	sub, err := s.st.GetSubscription(ctx, subARN)
 	if err != nil {
 		return nil, storeErr(err, ErrNotFound, "Subscription does not exist")
+	}
+	if err := s.authorizeSubscription(ctx, &c, actGetSubscriptionAttrs, sub); err != nil {
+		return nil, err
 	}
 	out := map[string]string{}
 	for k, v := range sub.Attributes {
@@ -449,6 +469,13 @@ func (s *Service) SetSubscriptionAttributes(ctx context.Context, c Caller, subAR
 	if !subAttrs[name] {
 		return invalid("AttributeName")
 	}
+	cur, err := s.st.GetSubscription(ctx, subARN)
+	if err != nil {
+		return storeErr(err, ErrNotFound, "Subscription does not exist")
+	}
+	if err := s.authorizeSubscription(ctx, &c, actSetSubscriptionAttrs, cur); err != nil {
+		return err
+	}
 	sub, err := s.st.UpdateSubscription(ctx, subARN, func(x *store.Subscription) error {
 		all := map[string]string{}
 		for k, v := range x.Attributes {
@@ -473,4 +500,34 @@ func (s *Service) SetSubscriptionAttributes(ctx context.Context, c Caller, subAR
 	}
 	s.invalidate(sub.TopicARN)
 	return nil
+}
+
+// authorizeSubscription decides a subscription action (Unsubscribe,
+// Get/SetSubscriptionAttributes). Subscriptions have no policy of their
+// own: as in AWS, the subscription's owner (the account that subscribed)
+// and the topic's owner may act on it, each as far as its identity policy
+// allows the action on the topic; a topic policy statement that denies the
+// action to the caller refuses too. Others are refused.
+func (s *Service) authorizeSubscription(ctx context.Context, c *Caller, action string, sub store.Subscription) error {
+	owner := sub.Account
+	var pol *policy.Policy
+	if ts, err := s.topicState(ctx, sub.TopicARN); err == nil {
+		pol = ts.policy
+		if c.Account != sub.Account {
+			owner = ts.topic.Account
+		}
+	} else if !isNotFound(err) {
+		return err
+	}
+	var req policy.Request
+	s.request(c, action, sub.TopicARN, nil, &req)
+	id := identityDecision(c, &req)
+	res := pol.Evaluate(&req)
+	if res != policy.Deny && c.account() != "" && c.account() == owner && id == policy.Allow {
+		return nil
+	}
+	if res == policy.Allow || res == policy.AllowAccount {
+		res = policy.NotApplicable // the topic policy cannot grant subscription actions
+	}
+	return denied(c, action, sub.ARN, id, res, c.account() != "" && c.account() == owner)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sealpost/sealpost/internal/arn"
 	"github.com/sealpost/sealpost/internal/deliverypolicy"
+	"github.com/sealpost/sealpost/internal/policy"
 	"github.com/sealpost/sealpost/internal/store"
 )
 
@@ -79,15 +80,7 @@ func validateTopicAttr(name, value string, fifo, inMap bool) error {
 		if value == "" {
 			return nil
 		}
-		var doc struct {
-			Statement json.RawMessage
-		}
-		if err := json.Unmarshal([]byte(value), &doc); err != nil {
-			return errf(ErrInvalidParameter, "Invalid parameter: Policy Error: null")
-		}
-		if len(doc.Statement) == 0 {
-			return errf(ErrInvalidParameter, "Invalid parameter: Policy Error: Statement is required")
-		}
+		return validatePolicy(value)
 	case "DisplayName":
 		if utf8.RuneCountInString(value) > 100 || !utf8.ValidString(value) {
 			return bad("DisplayName must be at most 100 characters of UTF-8")
@@ -157,6 +150,9 @@ func (s *Service) CreateTopic(ctx context.Context, c Caller, name string, attrs 
 	}
 	tagMap, err := validateTags(tags)
 	if err != nil {
+		return "", err
+	}
+	if err := s.authorizeIdentity(&c, actCreateTopic, arn.SNSTopic(c.Region, c.Account, name)); err != nil {
 		return "", err
 	}
 	if len(tagMap) > maxTags {
@@ -232,6 +228,12 @@ func (s *Service) DeleteTopic(ctx context.Context, c Caller, topicARN string) er
 	if err := checkTopicARN("TopicArn", topicARN); err != nil {
 		return err
 	}
+	if _, err := s.accessTopic(ctx, &c, actDeleteTopic, topicARN, nil); err != nil {
+		if isNotFound(err) {
+			return nil
+		}
+		return err
+	}
 	_, err := s.st.DeleteTopic(ctx, topicARN)
 	s.invalidate(topicARN)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -246,6 +248,9 @@ func (s *Service) ListTopics(ctx context.Context, c Caller, next string) ([]stri
 	if err != nil {
 		return nil, "", err
 	}
+	if err := s.authorizeIdentity(&c, actListTopics, arn.SNSTopic(c.Region, c.Account, "*")); err != nil {
+		return nil, "", err
+	}
 	ts, cursor, err := s.st.ListTopics(ctx, c.Account, c.Region, store.Page{After: after, Limit: 100})
 	if err != nil {
 		return nil, "", err
@@ -257,8 +262,13 @@ func (s *Service) ListTopics(ctx context.Context, c Caller, next string) ([]stri
 	return out, encodeCursor(cursor), nil
 }
 
-func (s *Service) getTopic(ctx context.Context, topicARN string) (store.Topic, error) {
+// getTopic reads a topic from the store after checking that c may do
+// action on it.
+func (s *Service) getTopic(ctx context.Context, c *Caller, action, topicARN string, keys map[string][]string) (store.Topic, error) {
 	if err := checkTopicARN("TopicArn", topicARN); err != nil {
+		return store.Topic{}, err
+	}
+	if _, err := s.accessTopic(ctx, c, action, topicARN, keys); err != nil {
 		return store.Topic{}, err
 	}
 	t, err := s.st.GetTopic(ctx, topicARN)
@@ -287,7 +297,7 @@ func DefaultPolicy(t store.Topic) string {
 		Version: "2008-10-17",
 		ID:      "__default_policy_ID",
 		Statement: []statement{{
-			Sid:       "__default_statement_ID",
+			Sid:       defaultSid,
 			Effect:    "Allow",
 			Principal: map[string]string{"AWS": "*"},
 			Action: []string{"SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
@@ -302,7 +312,7 @@ func DefaultPolicy(t store.Topic) string {
 
 // GetTopicAttributes returns stored and computed attributes.
 func (s *Service) GetTopicAttributes(ctx context.Context, c Caller, topicARN string) (map[string]string, error) {
-	t, err := s.getTopic(ctx, topicARN)
+	t, err := s.getTopic(ctx, &c, actGetTopicAttributes, topicARN, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -367,6 +377,9 @@ func (s *Service) SetTopicAttributes(ctx context.Context, c Caller, topicARN, na
 	if known && !settable {
 		return invalid("AttributeName Reason: %s can only be set when the topic is created", name)
 	}
+	if _, err := s.accessTopic(ctx, &c, actSetTopicAttributes, topicARN, nil); err != nil {
+		return err
+	}
 	_, err := s.st.UpdateTopic(ctx, topicARN, func(t *store.Topic) error {
 		if err := validateTopicAttr(name, value, t.Attributes["FifoTopic"] == "true", false); err != nil {
 			return err
@@ -385,6 +398,16 @@ func (s *Service) SetTopicAttributes(ctx context.Context, c Caller, topicARN, na
 	return storeErr(err, ErrNotFound, "Topic does not exist")
 }
 
+// accessTag checks a tag action: the tag actions answer ResourceNotFound
+// for a missing topic.
+func (s *Service) accessTag(ctx context.Context, c *Caller, action, resource string) error {
+	_, err := s.accessTopic(ctx, c, action, resource, nil)
+	if isNotFound(err) {
+		return errNoResource()
+	}
+	return err
+}
+
 // errNoResource is how the tag actions answer for a topic that does not
 // exist, whatever the shape of the ARN given.
 func errNoResource() error { return errf(ErrResourceNotFound, "Resource does not exist") }
@@ -400,6 +423,9 @@ func (s *Service) TagResource(ctx context.Context, c Caller, resource string, ta
 	}
 	if len(tags) == 0 {
 		return invalid("Tags")
+	}
+	if err := s.accessTag(ctx, &c, actTagResource, resource); err != nil {
+		return err
 	}
 	_, err = s.st.UpdateTopic(ctx, resource, func(t *store.Topic) error {
 		if t.Tags == nil {
@@ -424,6 +450,9 @@ func (s *Service) UntagResource(ctx context.Context, c Caller, resource string, 
 	if len(keys) == 0 {
 		return invalid("TagKeys")
 	}
+	if err := s.accessTag(ctx, &c, actUntagResource, resource); err != nil {
+		return err
+	}
 	_, err := s.st.UpdateTopic(ctx, resource, func(t *store.Topic) error {
 		for _, k := range keys {
 			delete(t.Tags, k)
@@ -437,6 +466,9 @@ func (s *Service) UntagResource(ctx context.Context, c Caller, resource string, 
 func (s *Service) ListTagsForResource(ctx context.Context, c Caller, resource string) ([]Tag, error) {
 	if checkTopicARN("ResourceArn", resource) != nil {
 		return nil, errNoResource()
+	}
+	if err := s.accessTag(ctx, &c, actListTagsForResource, resource); err != nil {
+		return nil, err
 	}
 	t, err := s.st.GetTopic(ctx, resource)
 	if err != nil {
@@ -481,52 +513,87 @@ func (s *Service) AddPermission(ctx context.Context, c Caller, topicARN, label s
 		}
 		acts = append(acts, "SNS:"+a)
 	}
-	_, err := s.st.UpdateTopic(ctx, topicARN, func(t *store.Topic) error {
-		pol, err := policyDoc(*t)
-		if err != nil {
+	if _, err := s.accessTopic(ctx, &c, actAddPermission, topicARN, nil); err != nil {
+		return err
+	}
+	stmt, err := json.Marshal(permissionStatement{
+		Sid: label, Effect: "Allow", Principal: permissionPrincipal{AWS: oneOrMany(principals)},
+		Action: oneOrMany(acts), Resource: topicARN,
+	})
+	if err != nil {
+		return err
+	}
+	_, err = s.st.UpdateTopic(ctx, topicARN, func(t *store.Topic) error {
+		doc := policyDoc(*t)
+		if p, err := policy.ParseWith([]byte(doc), topicPolicyOptions); err == nil && p.HasSid(label) {
+			return errf(ErrInvalidParameter, "Statement already exists")
+		}
+		if emptyPolicy(doc) {
+			// Every statement was removed: start a fresh document.
+			doc = `{"Version":"2008-10-17","Id":"__default_policy_ID","Statement":[]}`
+			doc = doc[:len(doc)-2] + string(stmt) + "]}"
+		} else {
+			out, err := policy.AddStatement([]byte(doc), stmt, topicPolicyOptions)
+			if err != nil {
+				return errf(ErrInvalidParameter, "Invalid parameter: Policy Error: %s", err.Error())
+			}
+			doc = string(out)
+		}
+		if err := validatePolicy(doc); err != nil {
 			return err
 		}
-		stmts, _ := pol["Statement"].([]any)
-		for _, st := range stmts {
-			if m, ok := st.(map[string]any); ok && m["Sid"] == label {
-				return errf(ErrInvalidParameter, "Statement already exists")
-			}
-		}
-		var principal any = principals
-		if len(principals) == 1 {
-			principal = principals[0]
-		}
-		var action any = acts
-		if len(acts) == 1 {
-			action = acts[0]
-		}
-		pol["Statement"] = append(stmts, map[string]any{
-			"Sid": label, "Effect": "Allow", "Principal": map[string]any{"AWS": principal},
-			"Action": action, "Resource": t.ARN,
-		})
-		b, _ := json.Marshal(pol)
 		if t.Attributes == nil {
 			t.Attributes = map[string]string{}
 		}
-		t.Attributes["Policy"] = string(b)
+		t.Attributes["Policy"] = doc
 		return nil
 	})
 	s.invalidate(topicARN)
 	return storeErr(err, ErrNotFound, "Topic does not exist")
 }
 
+// permissionStatement is the statement AddPermission writes, members in
+// AWS's order.
+type permissionStatement struct {
+	Sid       string              `json:"Sid"`
+	Effect    string              `json:"Effect"`
+	Principal permissionPrincipal `json:"Principal"`
+	Action    any                 `json:"Action"`
+	Resource  string              `json:"Resource"`
+}
+
+type permissionPrincipal struct {
+	AWS any `json:"AWS"`
+}
+
+// oneOrMany writes a single value as a string and several as a list, as
+// AWS does in the statements AddPermission writes.
+func oneOrMany(v []string) any {
+	if len(v) == 1 {
+		return v[0]
+	}
+	return v
+}
+
 var snsActionRE = regexp.MustCompile(`^(\*|[A-Z][A-Za-z]{2,40})$`)
 
-func policyDoc(t store.Topic) (map[string]any, error) {
-	raw := t.Attributes["Policy"]
-	if raw == "" {
-		raw = DefaultPolicy(t)
+// defaultSid is the Sid of the default policy's statement.
+const defaultSid = "__default_statement_ID"
+
+// policyDoc is a topic's policy document: its Policy attribute or the
+// default policy.
+func policyDoc(t store.Topic) string {
+	if raw := t.Attributes["Policy"]; raw != "" {
+		return raw
 	}
-	var pol map[string]any
-	if err := json.Unmarshal([]byte(raw), &pol); err != nil {
-		return nil, invalid("Policy")
-	}
-	return pol, nil
+	return DefaultPolicy(t)
+}
+
+// emptyPolicy reports whether doc is a document whose Statement list is
+// empty (what RemovePermission leaves after removing the last statement).
+func emptyPolicy(doc string) bool {
+	var d struct{ Statement []json.RawMessage }
+	return json.Unmarshal([]byte(doc), &d) == nil && d.Statement != nil && len(d.Statement) == 0
 }
 
 // RemovePermission removes the statement with Sid=label.
@@ -537,30 +604,27 @@ func (s *Service) RemovePermission(ctx context.Context, c Caller, topicARN, labe
 	if label == "" {
 		return invalid("Label")
 	}
+	if _, err := s.accessTopic(ctx, &c, actRemovePermission, topicARN, nil); err != nil {
+		return err
+	}
 	_, err := s.st.UpdateTopic(ctx, topicARN, func(t *store.Topic) error {
-		pol, err := policyDoc(*t)
-		if err != nil {
-			return err
-		}
-		stmts, _ := pol["Statement"].([]any)
-		kept := stmts[:0]
-		found := false
-		for _, st := range stmts {
-			if m, ok := st.(map[string]any); ok && m["Sid"] == label {
-				found = true
-				continue
-			}
-			kept = append(kept, st)
-		}
-		if !found {
+		doc := policyDoc(*t)
+		if emptyPolicy(doc) {
 			return invalid("Statement with this label does not exist")
 		}
-		pol["Statement"] = kept
-		b, _ := json.Marshal(pol)
+		out, removed, _, err := policy.RemoveStatement([]byte(doc), label, topicPolicyOptions)
+		if err != nil {
+			return errf(ErrInvalidParameter, "Invalid parameter: Policy Error: %s", err.Error())
+		}
+		if removed == 0 {
+			return invalid("Statement with this label does not exist")
+		}
 		if t.Attributes == nil {
 			t.Attributes = map[string]string{}
 		}
-		t.Attributes["Policy"] = string(b)
+		// With no statement left the document keeps an empty list, as in
+		// AWS; it grants nothing (compileTopicPolicy reads it as no policy).
+		t.Attributes["Policy"] = string(out)
 		return nil
 	})
 	s.invalidate(topicARN)
@@ -570,6 +634,9 @@ func (s *Service) RemovePermission(ctx context.Context, c Caller, topicARN, labe
 // GetDataProtectionPolicy returns the topic's data protection policy ("" if none).
 func (s *Service) GetDataProtectionPolicy(ctx context.Context, c Caller, resource string) (string, error) {
 	if err := checkTopicARN("ResourceArn", resource); err != nil {
+		return "", err
+	}
+	if _, err := s.accessTopic(ctx, &c, actGetDataProtectionPolicy, resource, nil); err != nil {
 		return "", err
 	}
 	t, err := s.st.GetTopic(ctx, resource)
@@ -583,6 +650,9 @@ func (s *Service) GetDataProtectionPolicy(ctx context.Context, c Caller, resourc
 // but does not apply it (see README).
 func (s *Service) PutDataProtectionPolicy(ctx context.Context, c Caller, resource, policy string) error {
 	if err := checkTopicARN("ResourceArn", resource); err != nil {
+		return err
+	}
+	if _, err := s.accessTopic(ctx, &c, actPutDataProtectionPolicy, resource, nil); err != nil {
 		return err
 	}
 	_, err := s.st.UpdateTopic(ctx, resource, func(t *store.Topic) error {
