@@ -1,0 +1,78 @@
+package server
+
+import (
+	"crypto/tls"
+	"net/http"
+	"net/netip"
+	"testing"
+
+	"github.com/sealpost/sealpost/internal/config"
+)
+
+func TestSourceIPAndSecureBehindTrustedProxies(t *testing.T) {
+	s := &Server{cfg: &config.Config{TrustedProxies: []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8"),
+	}}}
+	cases := []struct {
+		name, remote string
+		xff          []string
+		proto        []string
+		tls          bool
+		ip           string
+		secure       bool
+	}{
+		{"direct client", "203.0.113.5:1234", nil, nil, false, "203.0.113.5", false},
+		{"direct client over TLS", "203.0.113.5:1234", nil, nil, true, "203.0.113.5", true},
+		{"untrusted peer's headers ignored", "203.0.113.5:1234", []string{"1.2.3.4"}, []string{"https"}, false, "203.0.113.5", false},
+		{"trusted proxy", "10.1.1.1:80", []string{"198.51.100.7"}, []string{"https"}, false, "198.51.100.7", true},
+		{"right-most untrusted hop", "10.1.1.1:80", []string{"6.6.6.6, 198.51.100.7", "10.2.2.2"}, []string{"http"}, false, "198.51.100.7", false},
+		{"last proto wins", "10.1.1.1:80", nil, []string{"http, https"}, false, "10.1.1.1", true},
+		{"all hops trusted", "10.1.1.1:80", []string{"10.9.9.9, 10.8.8.8"}, nil, false, "10.9.9.9", false},
+		{"garbled chain", "10.1.1.1:80", []string{"not-an-ip, 198.51.100.7"}, nil, false, "198.51.100.7", false},
+		{"garbled last hop", "10.1.1.1:80", []string{"198.51.100.7, junk"}, nil, false, "10.1.1.1", false},
+		{"ipv6 proxy", "[fd00::1]:80", []string{"2001:db8::9"}, []string{"HTTPS"}, false, "2001:db8::9", true},
+		{"mapped v4 peer", "[::ffff:10.1.1.1]:80", []string{"198.51.100.7"}, nil, false, "198.51.100.7", false},
+	}
+	for _, tc := range cases {
+		r := &http.Request{RemoteAddr: tc.remote, Header: http.Header{}}
+		for _, v := range tc.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		for _, v := range tc.proto {
+			r.Header.Add("X-Forwarded-Proto", v)
+		}
+		if tc.tls {
+			r.TLS = &tls.ConnectionState{}
+		}
+		if got := s.sourceIP(r).String(); got != tc.ip {
+			t.Errorf("%s: source ip %s, want %s", tc.name, got, tc.ip)
+		}
+		if got := s.secure(r); got != tc.secure {
+			t.Errorf("%s: secure %v, want %v", tc.name, got, tc.secure)
+		}
+	}
+}
+
+func TestHostAllowed(t *testing.T) {
+	s := &Server{hosts: servedHosts("0.0.0.0:9911", "https://sns.example.com/", "box1", []string{"extra.internal"})}
+	for host, want := range map[string]bool{
+		"":                       false,
+		"localhost":              true,
+		"LOCALHOST:9911":         true,
+		"a.localhost":            true,
+		"127.0.0.1:9911":         true,
+		"[::1]:9911":             true,
+		"10.0.0.7":               true,
+		"sns.example.com":        true,
+		"sns.example.com.:443":   true,
+		"box1:9911":              true,
+		"extra.internal":         true,
+		"evil.example":           false,
+		"localhost.evil.example": false,
+		"sns.example.com.evil":   false,
+	} {
+		if got := s.hostAllowed(host); got != want {
+			t.Errorf("hostAllowed(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
