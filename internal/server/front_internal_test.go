@@ -2,8 +2,12 @@ package server
 
 import (
 	"crypto/tls"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/sealpost/sealpost/internal/config"
@@ -73,6 +77,35 @@ func TestHostAllowed(t *testing.T) {
 	} {
 		if got := s.hostAllowed(host); got != want {
 			t.Errorf("hostAllowed(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
+
+// TestPanicAnswersInTheRequestsProtocol: a panic becomes InternalError 500
+// in the format of the protocol the request speaks, not SNS XML for all.
+func TestPanicAnswersInTheRequestsProtocol(t *testing.T) {
+	// No signing certificate: every request that gets past the Host check
+	// panics (nil pointer).
+	s := &Server{cfg: &config.Config{}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), met: newMetrics(nil)}
+	for _, tc := range []struct {
+		target, auth, want string
+	}{
+		{"TrentService.ListKeys", "", `{"__type":"InternalError"`},
+		{"AmazonSQS.ListQueues", "", `{"__type":"InternalError"`},
+		{"", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=00", `xmlns="https://sts.amazonaws.com/doc/2011-06-15/"`},
+		{"", "", `xmlns="http://sns.amazonaws.com/doc/2010-03-31/"`},
+	} {
+		r := httptest.NewRequest("POST", "http://127.0.0.1/", strings.NewReader("Action=X"))
+		if tc.target != "" {
+			r.Header.Set("X-Amz-Target", tc.target)
+		}
+		if tc.auth != "" {
+			r.Header.Set("Authorization", tc.auth)
+		}
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		if w.Code != 500 || !strings.Contains(w.Body.String(), tc.want) || !strings.Contains(w.Body.String(), "InternalError") {
+			t.Errorf("%q: %d %s", tc.target, w.Code, w.Body.String())
 		}
 	}
 }

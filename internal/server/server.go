@@ -268,6 +268,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.gate.leave()
+	rec := &statusRecorder{ResponseWriter: w}
+	w = rec
+	api := false // counted and logged as an API request
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic serving request", "panic", fmt.Sprint(v), "service", info.proto.service(), "action", info.action)
+			if rec.status == 0 {
+				writeError(rec, info.proto, "InternalError", 500, "internal error")
+			}
+			api = true
+		}
+		if !api {
+			return
+		}
+		action := info.action
+		if action == "" {
+			action = "unknown" // bound the label's values
+		}
+		s.met.requests.WithLabelValues(info.proto.service(), action, strconv.Itoa(rec.status)).Inc()
+		s.logRequest(r, info, rec.status)
+	}()
 	if !s.hostAllowed(r.Host) {
 		writeError(w, info.proto, "AccessDenied", 403, "Host '"+clipLog(r.Host)+"' is not a name this Sealpost serves (add it with --allowed-hosts)")
 		return
@@ -289,21 +310,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write(s.sign.CertPEM())
 		return
 	}
-	rec := &statusRecorder{ResponseWriter: w}
-	defer func() {
-		if v := recover(); v != nil {
-			s.log.Error("panic serving request", "panic", fmt.Sprint(v), "service", info.proto.service(), "action", info.action)
-			if rec.status == 0 {
-				writeError(rec, info.proto, "InternalError", 500, "internal error")
-			}
-		}
-		action := info.action
-		if action == "" {
-			action = "unknown" // bound the label's values
-		}
-		s.met.requests.WithLabelValues(info.proto.service(), action, strconv.Itoa(rec.status)).Inc()
-		s.logRequest(r, info, rec.status)
-	}()
+	api = true
 	s.serveAPI(rec, r, info)
 }
 
