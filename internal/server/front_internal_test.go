@@ -9,8 +9,11 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sealpost/sealpost/internal/config"
+	"github.com/sealpost/sealpost/internal/identity"
+	"github.com/sealpost/sealpost/internal/sigv4"
 )
 
 func TestSourceIPAndSecureBehindTrustedProxies(t *testing.T) {
@@ -106,6 +109,32 @@ func TestPanicAnswersInTheRequestsProtocol(t *testing.T) {
 		s.ServeHTTP(w, r)
 		if w.Code != 500 || !strings.Contains(w.Body.String(), tc.want) || !strings.Contains(w.Body.String(), "InternalError") {
 			t.Errorf("%q: %d %s", tc.target, w.Code, w.Body.String())
+		}
+	}
+}
+
+// BenchmarkAuthenticate is the front door's SigV4 cost per request (a
+// signed Publish as aws-sdk-go-v2 sends it), to compare with a publish.
+func BenchmarkAuthenticate(b *testing.B) {
+	ids, err := identity.NewReloader("", identity.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &Server{cfg: &config.Config{Region: "us-east-1"}, ids: ids, keys: sigv4.NewKeyCache(0), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	body := "Action=Publish&Version=2010-03-31&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A000000000000%3Abench&Message=a+message+of+a+typical+size"
+	r := httptest.NewRequest("POST", "http://127.0.0.1:9911/", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Amz-Sdk-Invocation-Id", "5f1e2f3a-0000-4000-8000-000000000000")
+	r.Header.Set("Amz-Sdk-Request", "attempt=1; max=3")
+	r.ContentLength = int64(len(body))
+	if err := sigv4.Sign(r, []byte(body), "test", "test", "", "us-east-1", "sns", time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	info := &reqInfo{proto: protoSNS}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := s.authenticate(nil, r, []byte(body), nil, info); !ok {
+			b.Fatal("refused")
 		}
 	}
 }

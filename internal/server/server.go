@@ -21,6 +21,7 @@ import (
 	"github.com/sealpost/sealpost/internal/delivery"
 	"github.com/sealpost/sealpost/internal/identity"
 	"github.com/sealpost/sealpost/internal/netguard"
+	"github.com/sealpost/sealpost/internal/sigv4"
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/snsapi"
 	"github.com/sealpost/sealpost/internal/snssig"
@@ -42,6 +43,7 @@ type Server struct {
 	// Host header may carry.
 	hosts map[string]struct{}
 	now   func() time.Time // SigV4 clock; nil = time.Now
+	keys  *sigv4.KeyCache  // derived signing keys
 	sns   *sns.Service
 	api   *snsapi.API
 	sign  *snssig.Signer
@@ -95,7 +97,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	hostname, _ := os.Hostname()
-	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ln: ln, hosts: servedHosts(cfg.Listen, cfg.PublicURL, hostname, cfg.AllowedHosts)}
+	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ln: ln,
+		hosts: servedHosts(cfg.Listen, cfg.PublicURL, hostname, cfg.AllowedHosts), keys: sigv4.NewKeyCache(0)}
 	guard := netguard.New(cfg.SubscriberAllow, cfg.SubscriberDeny)
 	s.sns = sns.New(st, sns.Options{PublicURL: cfg.PublicURL, CacheTTL: cfg.CacheTTL, CheckEndpoint: endpointChecker(guard)})
 	s.api = snsapi.New(s.sns, log)
