@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -136,5 +138,38 @@ func BenchmarkAuthenticate(b *testing.B) {
 		if _, ok := s.authenticate(nil, r, []byte(body), nil, info); !ok {
 			b.Fatal("refused")
 		}
+	}
+}
+
+// TestCallerCarriesThePrincipal: a verified request's caller names the
+// principal from the same file lookup as the secret, with its compiled
+// identity policy and source address.
+func TestCallerCarriesThePrincipal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "credentials.json")
+	doc := `{"accounts": [{"id": "111111111111", "users": [{"name": "carol", "accessKeys": [{"id": "AKIACAROL", "secret": "sc"}],
+	  "policy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"}]}}]}]}`
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := identity.NewReloader(path, identity.Options{CompilePolicy: compileIdentityPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{cfg: &config.Config{Region: "us-east-1"}, ids: ids, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	body := "Action=ListTopics"
+	r := httptest.NewRequest("POST", "http://127.0.0.1:9911/", strings.NewReader(body))
+	r.RemoteAddr = "192.0.2.9:5555"
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if err := sigv4.Sign(r, []byte(body), "AKIACAROL", "sc", "", "eu-west-1", "sns", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c, ok := s.authenticate(httptest.NewRecorder(), r, []byte(body), nil, &reqInfo{proto: protoSNS})
+	if !ok {
+		t.Fatal("refused")
+	}
+	if c.Account != "111111111111" || c.Principal != "arn:aws:iam::111111111111:user/carol" || c.AccessKeyID != "AKIACAROL" ||
+		c.UserName != "carol" || c.UserID == "" || !c.Authenticated || !c.Signed || c.IdentityPolicy == nil ||
+		c.Region != "eu-west-1" || c.SourceIP.String() != "192.0.2.9" || c.Secure {
+		t.Fatalf("caller %+v", c)
 	}
 }
