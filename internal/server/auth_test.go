@@ -389,6 +389,16 @@ func TestAuthOff(t *testing.T) {
 			t.Errorf("%s: %+v", name, got)
 		}
 	}
+	// JSON: unsigned KMS with its own content type passes the front door
+	// (and meets "not available"); a text/plain one does not.
+	for ct, want := range map[string]string{"application/x-amz-json-1.1": "UnknownOperationException", "text/plain": "MissingAuthenticationTokenException"} {
+		r, _ := http.NewRequest("POST", srv.URL()+"/", strings.NewReader("{}"))
+		r.Header.Set("X-Amz-Target", "TrentService.ListKeys")
+		r.Header.Set("Content-Type", ct)
+		if got := doRaw(t, hc, r); !strings.Contains(got.body, `"__type":"`+want+`"`) {
+			t.Errorf("unsigned kms %s: %+v", ct, got)
+		}
+	}
 	// DNS rebinding: a foreign Host is refused, signed or not.
 	r = formRequest(srv.URL(), "Action=CreateTopic&Name=rebind")
 	r.Host = "evil.example:9911"
