@@ -457,3 +457,42 @@ func TestHostCheck(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+// TestReloadDuringRequests: reloads while requests run drop none of them
+// (run with -race).
+func TestReloadDuringRequests(t *testing.T) {
+	ctx := context.Background()
+	creds := filepath.Join(t.TempDir(), "credentials.json")
+	writeCreds(t, creds, twoAccounts)
+	srv := testserver.Start(t, testserver.Options{Args: []string{"--credentials", creds}})
+	bob := srv.SNSClient(t, srv.URL(), "AKIABOB", "secret-bob", "")
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				if _, err := bob.ListTopics(ctx, &sns.ListTopicsInput{}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 30; i++ {
+		if err := srv.ReloadCredentials(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	for w := 0; w < 4; w++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("request during reload: %v", err)
+		}
+	}
+}
