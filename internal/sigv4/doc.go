@@ -53,7 +53,7 @@
 //   - The signature is hex-decoded and compared with crypto/hmac.Equal.
 //   - Verifier.Keys (a KeyCache, optional) keeps derived signing keys per
 //     access key, secret, date, region and service, bounded in entries, so
-//     that a request costs one HMAC chain instead of five HMACs.
+//     that a verification computes one HMAC instead of five.
 //   - r.Body is never read; pass the bytes you read (with a size cap). Parsing
 //     is linear in the input; nothing panics on hostile input (fuzzed).
 //
