@@ -165,7 +165,7 @@ sample() {
 		$1 == "go_memstats_heap_alloc_bytes" { heap = $2 }
 		$1 == "go_goroutines" { gr = $2 }
 		$1 == "process_open_fds" { fds = $2 }
-		$1 ~ /^sealpost_sns_requests_total\{/ && $1 ~ /action="Publish"/ && $1 ~ /status="200"/ { pub += $2 }
+		$1 ~ /^sealpost_requests_total\{/ && $1 ~ /service="sns"/ && $1 ~ /action="Publish"/ && $1 ~ /status="200"/ { pub += $2 }
 		$1 == "sealpost_deliveries_total{outcome=\"delivered\"}" { del = $2 }
 		$1 == "sealpost_deliveries_total{outcome=\"failed\"}" { fail = $2 }
 		$1 == "sealpost_deliveries_total{outcome=\"retried\"}" { retr = $2 }

@@ -48,6 +48,16 @@ func main() {
 	if host, _, _ := net.SplitHostPort(cfg.Listen); cfg.PublicURLDefaulted && (host == "" || net.ParseIP(host).IsUnspecified()) {
 		log.Warn("listening on all interfaces without --public-url: SubscribeURL, UnsubscribeURL and SigningCertURL will name " + cfg.PublicURL + ", which subscribers elsewhere cannot reach")
 	}
+	if cfg.AuthOff {
+		log.Warn("AUTHENTICATION IS OFF (--auth=off): requests are not checked for a valid signature and act as whatever account they claim; use this only on a throwaway local instance")
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			srv.ReloadCredentials() // logs the outcome; a bad file keeps the old one
+		}
+	}()
 	if srv.CAFile() != "" {
 		fmt.Fprintf(os.Stderr, "\n  aws --endpoint-url https://%s --ca-bundle %s sns list-topics\n  (or plain http://%s; credentials test/test, region %s)\n\n",
 			srv.Addr(), srv.CAFile(), srv.Addr(), cfg.Region)

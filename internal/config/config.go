@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sealpost/sealpost/internal/netguard"
+	"github.com/sealpost/sealpost/internal/regions"
 )
 
 // MinDeliveryLease is the shortest --delivery-lease: longer than one delivery
@@ -56,6 +57,20 @@ type Config struct {
 	// wins; a non-empty allow list allows only its ranges.
 	SubscriberAllow []netip.Prefix
 	SubscriberDeny  []netip.Prefix
+	// AuthOff turns SigV4 enforcement off (--auth=off): unsigned or wrongly
+	// signed requests act as the claimed access key's account (else the
+	// default account), unauthenticated. For throwaway local use only.
+	AuthOff bool
+	// Regions are the regions a credential scope may name: the AWS regions
+	// plus --regions.
+	Regions regions.Set
+	// AllowedHosts are extra host names (without port) the Host header may
+	// carry, beside localhost, IP literals, the listen host and the public
+	// URL's host.
+	AllowedHosts []string
+	// TrustedProxies are the peers whose X-Forwarded-For/X-Forwarded-Proto
+	// count for the client address and TLS.
+	TrustedProxies []netip.Prefix
 }
 
 type setting struct {
@@ -79,7 +94,7 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 		{"log-level", "SEALPOST_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel},
 		{"subscriber-ca", "SEALPOST_SUBSCRIBER_CA", "", "PEM file of extra CAs trusted for HTTPS subscriber endpoints", &c.SubscriberCAs},
 	}
-	var lease, cacheTTL, allow, deny, shutdown, maxConns string
+	var lease, cacheTTL, allow, deny, shutdown, maxConns, auth, regionList, hosts, proxies string
 	settings = append(settings,
 		setting{"subscriber-allow", "SEALPOST_SUBSCRIBER_ALLOW", "", "comma-separated CIDR ranges subscriber endpoints may resolve to (default: all not denied)", &allow},
 		setting{"subscriber-deny", "SEALPOST_SUBSCRIBER_DENY", netguard.DefaultDeny, "comma-separated CIDR ranges subscriber endpoints may not resolve to; replaces the default; none = empty", &deny},
@@ -88,6 +103,10 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 		setting{"node-id", "SEALPOST_NODE_ID", "", "name of this node in delivery leases (default: random)", &c.NodeID},
 		setting{"max-connections", "SEALPOST_MAX_CONNECTIONS", "4096", "client connections open at a time; more wait in the listen backlog", &maxConns},
 		setting{"shutdown-timeout", "SEALPOST_SHUTDOWN_TIMEOUT", "10s", "how long shutdown waits for in-flight requests before closing their connections", &shutdown},
+		setting{"auth", "SEALPOST_AUTH", "on", "on: every API request must carry a valid SigV4 signature; off: unchecked (throwaway local use only)", &auth},
+		setting{"regions", "SEALPOST_REGIONS", "", "extra region names accepted in credential scopes, comma-separated (the AWS regions always are)", &regionList},
+		setting{"allowed-hosts", "SEALPOST_ALLOWED_HOSTS", "", "extra host names clients may use in the Host header, comma-separated (localhost, IP addresses, the listen and public-url hosts always work)", &hosts},
+		setting{"trusted-proxies", "SEALPOST_TRUSTED_PROXIES", "", "comma-separated CIDR ranges of proxies whose X-Forwarded-For/X-Forwarded-Proto are believed", &proxies},
 	)
 	fs := flag.NewFlagSet("sealpost", flag.ContinueOnError)
 	for _, s := range settings {
@@ -122,6 +141,31 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 	if c.MaxConnections, err = strconv.Atoi(maxConns); err != nil || c.MaxConnections < 1 {
 		return nil, fmt.Errorf("--max-connections %q: want a whole number of at least 1", maxConns)
 	}
+	switch auth {
+	case "on":
+	case "off":
+		c.AuthOff = true
+	default:
+		return nil, fmt.Errorf("--auth %q: want on or off", auth)
+	}
+	if c.Regions, err = regions.ParseSet(regionList); err != nil {
+		return nil, fmt.Errorf("--regions: %w", err)
+	}
+	for _, h := range strings.Split(hosts, ",") {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" {
+			continue
+		}
+		if strings.ContainsAny(h, ":/ \t") {
+			return nil, fmt.Errorf("--allowed-hosts: %q: want a host name without port or scheme", h)
+		}
+		c.AllowedHosts = append(c.AllowedHosts, h)
+	}
+	if strings.TrimSpace(proxies) != "" {
+		if c.TrustedProxies, err = netguard.ParseList(proxies); err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %w", err)
+		}
+	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Listen
 		c.PublicURLDefaulted = true
@@ -143,6 +187,8 @@ func (c *Config) Validate() error {
 	}
 	if !regionRE.MatchString(c.Region) {
 		errs = append(errs, fmt.Errorf("--region %q is not a region name like us-east-1", c.Region))
+	} else if !c.Regions.Contains(c.Region) {
+		errs = append(errs, fmt.Errorf("--region %q is not an AWS region; add it with --regions", c.Region))
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))

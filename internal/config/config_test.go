@@ -87,3 +87,37 @@ func TestSubscriberRanges(t *testing.T) {
 		t.Fatalf("short lease: %v", err)
 	}
 }
+
+func TestAuthRegionsHostsProxies(t *testing.T) {
+	c, err := Parse(nil, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AuthOff || len(c.AllowedHosts) != 0 || len(c.TrustedProxies) != 0 || c.Regions.Contains("mars-north-1") || !c.Regions.Contains("eu-west-3") {
+		t.Fatalf("defaults %+v", c)
+	}
+	c, err = Parse([]string{"--auth=off", "--allowed-hosts", "Sealpost.Internal, box", "--trusted-proxies", "10.0.0.0/8"},
+		env(map[string]string{"SEALPOST_REGIONS": "zz-lab-1,qq-dev-2", "SEALPOST_REGION": "zz-lab-1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.AuthOff || !c.Regions.Contains("zz-lab-1") || !c.Regions.Contains("qq-dev-2") || c.Region != "zz-lab-1" ||
+		strings.Join(c.AllowedHosts, ",") != "sealpost.internal,box" || len(c.TrustedProxies) != 1 || c.TrustedProxies[0].String() != "10.0.0.0/8" {
+		t.Fatalf("%+v", c)
+	}
+	if c, err := Parse(nil, env(map[string]string{"SEALPOST_AUTH": "off"})); err != nil || !c.AuthOff {
+		t.Fatalf("SEALPOST_AUTH=off: %+v %v", c, err)
+	}
+	for _, args := range [][]string{
+		{"--auth", "maybe"},
+		{"--regions", "us-east-1:evil"},
+		{"--region", "mars-north-1"},
+		{"--allowed-hosts", "http://x"},
+		{"--allowed-hosts", "x:80"},
+		{"--trusted-proxies", "10.0.0.0/33"},
+	} {
+		if _, err := Parse(args, env(nil)); err == nil {
+			t.Errorf("%q accepted", args)
+		}
+	}
+}

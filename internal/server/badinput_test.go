@@ -29,6 +29,7 @@ func rawPost(t *testing.T, hc *http.Client, endpoint, contentType, body string) 
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	signTest(t, req, []byte(body))
 	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -138,6 +139,7 @@ func FuzzSNSForm(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		req, _ := http.NewRequest("POST", srv.URL()+"/", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		signTest(t, req, []byte(body))
 		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -162,8 +164,8 @@ func TestMetrics(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{
-		`sealpost_sns_requests_total{action="Publish",status="200"} 1`,
-		`sealpost_sns_requests_total{action="GetTopicAttributes",status="404"} 1`,
+		`sealpost_requests_total{action="Publish",service="sns",status="200"} 1`,
+		`sealpost_requests_total{action="GetTopicAttributes",service="sns",status="404"} 1`,
 		`sealpost_deliveries_total{outcome="delivered"}`,
 	} {
 		if !strings.Contains(string(b), want) {

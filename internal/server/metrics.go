@@ -21,9 +21,9 @@ type metrics struct {
 func newMetrics(eng *delivery.Engine) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "sealpost_sns_requests_total",
-		Help: "SNS API requests by action and HTTP status.",
-	}, []string{"action", "status"})
+		Name: "sealpost_requests_total",
+		Help: "API requests by service (sns, sts, kms, sqs, unknown), action (unknown for unrecognized or refused-before-parsing ones) and HTTP status.",
+	}, []string{"service", "action", "status"})
 	m.reg.MustRegister(m.requests, deliveryCollector{eng},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})

@@ -6,17 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
-	"mime"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +21,6 @@ import (
 	"github.com/sealpost/sealpost/internal/delivery"
 	"github.com/sealpost/sealpost/internal/identity"
 	"github.com/sealpost/sealpost/internal/netguard"
-	"github.com/sealpost/sealpost/internal/sigv4"
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/snsapi"
 	"github.com/sealpost/sealpost/internal/snssig"
@@ -39,19 +34,23 @@ const maxBodyBytes = 4 << 20
 
 // Server is a running Sealpost.
 type Server struct {
-	cfg  *config.Config
-	log  *slog.Logger
-	st   store.Store
-	ids  *identity.Directory
-	sns  *sns.Service
-	api  *snsapi.API
-	sign *snssig.Signer
-	eng  *delivery.Engine
-	met  *metrics
-	tls  DevTLS
-	http *http.Server
-	ln   net.Listener
-	gate requestGate
+	cfg *config.Config
+	log *slog.Logger
+	st  store.Store
+	ids *identity.Reloader
+	// hosts are the host names (besides IP addresses and localhost) the
+	// Host header may carry.
+	hosts map[string]struct{}
+	now   func() time.Time // SigV4 clock; nil = time.Now
+	sns   *sns.Service
+	api   *snsapi.API
+	sign  *snssig.Signer
+	eng   *delivery.Engine
+	met   *metrics
+	tls   DevTLS
+	http  *http.Server
+	ln    net.Listener
+	gate  requestGate
 }
 
 // Connection timeouts. A client gets sniffTimeout to send its first byte
@@ -78,7 +77,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if err := prepareDataDir(cfg.DataDir, log); err != nil {
 		return nil, err
 	}
-	ids, err := identity.Load(cfg.Credentials)
+	ids, err := identity.NewReloader(cfg.Credentials, identity.Options{CompilePolicy: compileIdentityPolicy})
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +94,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		ln.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ln: ln}
+	hostname, _ := os.Hostname()
+	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ln: ln, hosts: servedHosts(cfg.Listen, cfg.PublicURL, hostname, cfg.AllowedHosts)}
 	guard := netguard.New(cfg.SubscriberAllow, cfg.SubscriberDeny)
 	s.sns = sns.New(st, sns.Options{PublicURL: cfg.PublicURL, CacheTTL: cfg.CacheTTL, CheckEndpoint: endpointChecker(guard)})
 	s.api = snsapi.New(s.sns, log)
@@ -255,120 +255,70 @@ func (s *Server) Serve(ctx context.Context) error {
 	return err
 }
 
-// ServeHTTP routes a request to the protocol it speaks.
+// ServeHTTP is the front door (see front.go): host check, the unsigned
+// endpoints (/health, /metrics, the signing certificate), then every API
+// request through serveAPI. A panic answers InternalError 500 in the
+// request's own protocol.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info := &reqInfo{proto: protocolOf(r)}
 	if !s.gate.enter() {
 		// Only after shutdown gave up waiting: the store may be closing.
 		w.Header().Set("Connection", "close")
-		snsapi.WriteError(w, sns.NewRequestID(), "ServiceUnavailable", 503, "Sealpost is shutting down")
+		writeError(w, info.proto, "ServiceUnavailable", 503, "Sealpost is shutting down")
 		return
 	}
 	defer s.gate.leave()
-	defer func() {
-		if v := recover(); v != nil {
-			s.log.Error("panic serving request", "panic", fmt.Sprint(v), "path", r.URL.Path)
-			snsapi.WriteError(w, sns.NewRequestID(), "InternalError", 500, "internal error")
-		}
-	}()
-	if r.URL.Path == "/health" || r.URL.Path == "/_health" {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"status":"ok"}` + "\n"))
+	if !s.hostAllowed(r.Host) {
+		writeError(w, info.proto, "AccessDenied", 403, "Host '"+clipLog(r.Host)+"' is not a name this Sealpost serves (add it with --allowed-hosts)")
 		return
 	}
-	if r.Method == http.MethodGet && r.URL.Path == "/metrics" {
+	switch {
+	case r.URL.Path == "/health" || r.URL.Path == "/_health":
+		w.Header().Set("Content-Type", "application/json")
+		auth := "on"
+		if s.cfg.AuthOff {
+			auth = "off"
+		}
+		w.Write([]byte(`{"status":"ok","auth":"` + auth + `"}` + "\n"))
+		return
+	case r.Method == http.MethodGet && r.URL.Path == "/metrics":
 		s.met.handler.ServeHTTP(w, r)
 		return
-	}
-	if r.Method == http.MethodGet && r.URL.Path == "/"+s.sign.CertName() {
+	case r.Method == http.MethodGet && r.URL.Path == "/"+s.sign.CertName():
 		w.Header().Set("Content-Type", "application/x-pem-file")
 		w.Write(s.sign.CertPEM())
 		return
 	}
-	target := r.Header.Get("X-Amz-Target")
-	switch {
-	case strings.HasPrefix(target, "TrentService."):
-		writeJSONError(w, 400, "UnknownOperationException", "the KMS API is not available in this version of Sealpost")
-		return
-	case strings.HasPrefix(target, "AmazonSQS."):
-		writeJSONError(w, 400, "UnknownOperationException", "the SQS API is not available in this version of Sealpost")
-		return
-	case target != "":
-		writeJSONError(w, 400, "UnknownOperationException", "unknown X-Amz-Target")
-		return
-	}
-	s.serveSNS(w, r)
-}
-
-func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("x-amzn-RequestId", sns.NewRequestID())
-	w.WriteHeader(status)
-	fmt.Fprintf(w, "{\"__type\":%q,\"message\":%q}\n", code, msg)
-}
-
-func (s *Server) serveSNS(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		snsapi.WriteError(w, sns.NewRequestID(), "InvalidAction", 405, "SNS accepts POST (or GET with a query string)")
-		return
-	}
-	params, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		snsapi.WriteError(w, sns.NewRequestID(), "MalformedQueryString", 400, "The query string is malformed")
-		return
-	}
-	var body []byte
-	if r.Method == http.MethodPost {
-		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				snsapi.WriteError(w, sns.NewRequestID(), "RequestEntityTooLarge", 413, fmt.Sprintf("Request body is larger than %d bytes", maxBodyBytes))
-				return
-			}
-			snsapi.WriteError(w, sns.NewRequestID(), "MalformedInput", 400, "could not read the request body")
-			return
-		}
-		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if len(body) > 0 && (ct == "" || ct == "application/x-www-form-urlencoded") {
-			bp, err := url.ParseQuery(string(body))
-			if err != nil {
-				snsapi.WriteError(w, sns.NewRequestID(), "MalformedQueryString", 400, "The form body is malformed: "+err.Error())
-				return
-			}
-			for k, v := range bp {
-				params[k] = append(params[k], v...)
-			}
-		} else if len(body) > 0 {
-			snsapi.WriteError(w, sns.NewRequestID(), "InvalidParameter", 400, "SNS requests must be application/x-www-form-urlencoded")
-			return
-		}
-	}
 	rec := &statusRecorder{ResponseWriter: w}
-	s.api.Serve(rec, r, s.caller(r), params)
-	action := params.Get("Action")
-	if !snsapi.Known(action) {
-		action = "unknown" // bound the label's values
-	}
-	s.met.requests.WithLabelValues(action, strconv.Itoa(rec.status)).Inc()
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic serving request", "panic", fmt.Sprint(v), "service", info.proto.service(), "action", info.action)
+			if rec.status == 0 {
+				writeError(rec, info.proto, "InternalError", 500, "internal error")
+			}
+		}
+		action := info.action
+		if action == "" {
+			action = "unknown" // bound the label's values
+		}
+		s.met.requests.WithLabelValues(info.proto.service(), action, strconv.Itoa(rec.status)).Inc()
+		s.logRequest(r, info, rec.status)
+	}()
+	s.serveAPI(rec, r, info)
 }
 
-// caller identifies the requester. Signatures are not verified yet: the
-// credential scope picks account (via the access key) and region; unknown
-// keys and unsigned requests act as the default account.
-func (s *Server) caller(r *http.Request) sns.Caller {
-	c := sns.Caller{Region: s.cfg.Region, Secure: r.TLS != nil}
-	p := s.ids.Anonymous()
-	if scope, ok := sigv4.ParseScope(r); ok {
-		c.Signed = true
-		if scope.Region != "" {
-			c.Region = scope.Region
-		}
-		if kp, _, found := s.ids.Lookup(scope.AccessKeyID); found {
-			p = kp
-		}
+// ReloadCredentials reads the credentials file again (SIGHUP). A valid file
+// takes effect at once: a removed key is refused by every request that
+// starts afterwards. A bad file keeps the current one; the error says why
+// (never a secret).
+func (s *Server) ReloadCredentials() error {
+	if err := s.ids.Reload(); err != nil {
+		s.log.Error("credentials file not reloaded; keeping the previous one", "path", s.ids.Path(), "err", err)
+		return err
 	}
-	c.Account, c.Principal = p.Account, p.ARN
-	return c
+	st := s.ids.Directory().Stats()
+	s.log.Info("credentials reloaded", "path", s.ids.Path(), "accounts", st.Accounts, "users", st.Users, "access_keys", st.AccessKeys, "policies", st.Policies)
+	return nil
 }
 
 // requestGate counts the requests in flight so that shutdown can wait for
