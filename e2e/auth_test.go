@@ -262,8 +262,8 @@ func TestSIGHUPCredentials(t *testing.T) {
 	for {
 		log, _ := os.ReadFile(p.logFile)
 		added := string(log[min(len(logBefore), len(log)):])
-		if logged(added) {
-			t.Logf("broken file logged: %s", strings.TrimSpace(added))
+		if line := logged(added); line != "" {
+			t.Logf("broken file logged: %s", line)
 			break
 		}
 		if time.Now().After(deadline) {
@@ -295,14 +295,13 @@ func TestSIGHUPCredentials(t *testing.T) {
 	}
 }
 
-// logged reports whether log text has a WARN or ERROR line about the
-// credentials file.
-func logged(text string) bool {
+// logged returns the first WARN or ERROR line of log text about the
+// credentials file, or "".
+func logged(text string) string {
 	for _, l := range strings.Split(text, "\n") {
-		ll := strings.ToLower(l)
-		if (strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR")) && strings.Contains(ll, "credential") {
-			return true
+		if (strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR")) && strings.Contains(strings.ToLower(l), "credential") {
+			return l
 		}
 	}
-	return false
+	return ""
 }
