@@ -137,8 +137,8 @@ func TestSTSCallerIdentity(t *testing.T) {
 	}
 }
 
-// clientAs is proc.client with other credentials.
-func (p *proc) clientAs(t testing.TB, endpoint, key, secret string) *sns.Client {
+// clientWithKey is proc.client with other credentials.
+func (p *proc) clientWithKey(t testing.TB, endpoint, key, secret string) *sns.Client {
 	pool := x509.NewCertPool()
 	if pem, err := os.ReadFile(p.caFile()); err == nil {
 		pool.AppendCertsFromPEM(pem)
@@ -191,7 +191,7 @@ func TestSIGHUPCredentials(t *testing.T) {
 	}
 	writeCredentials(t, creds, file("AKIAKEEP", "AKIAGONE"))
 	p := start(t, freePort(t), filepath.Join(t.TempDir(), "data"), "--credentials", creds)
-	as := func(key string) *sns.Client { return p.clientAs(t, p.url(), key, "secret-of-"+key) }
+	as := func(key string) *sns.Client { return p.clientWithKey(t, p.url(), key, "secret-of-"+key) }
 	keep, gone, fresh := as("AKIAKEEP"), as("AKIAGONE"), as("AKIAFRESH")
 
 	works := func(c *sns.Client, who string) {
