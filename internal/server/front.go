@@ -260,7 +260,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body []byt
 		return sns.Caller{}, false
 	}
 	var who identity.Principal
-	v := sigv4.Verifier{Now: s.now, Secret: func(id string) (string, bool) {
+	v := sigv4.Verifier{Now: s.now, Keys: s.keys, Secret: func(id string) (string, bool) {
 		pr, secret, ok := dir.Lookup(id)
 		if ok {
 			who = pr

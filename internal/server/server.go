@@ -21,6 +21,7 @@ import (
 	"github.com/sealpost/sealpost/internal/delivery"
 	"github.com/sealpost/sealpost/internal/identity"
 	"github.com/sealpost/sealpost/internal/netguard"
+	"github.com/sealpost/sealpost/internal/sigv4"
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/snsapi"
 	"github.com/sealpost/sealpost/internal/snssig"
@@ -42,6 +43,7 @@ type Server struct {
 	// Host header may carry.
 	hosts map[string]struct{}
 	now   func() time.Time // SigV4 clock; nil = time.Now
+	keys  *sigv4.KeyCache  // derived signing keys
 	sns   *sns.Service
 	api   *snsapi.API
 	sign  *snssig.Signer
@@ -95,7 +97,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	hostname, _ := os.Hostname()
-	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ln: ln, hosts: servedHosts(cfg.Listen, cfg.PublicURL, hostname, cfg.AllowedHosts)}
+	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ln: ln,
+		hosts: servedHosts(cfg.Listen, cfg.PublicURL, hostname, cfg.AllowedHosts), keys: sigv4.NewKeyCache(0)}
 	guard := netguard.New(cfg.SubscriberAllow, cfg.SubscriberDeny)
 	s.sns = sns.New(st, sns.Options{PublicURL: cfg.PublicURL, CacheTTL: cfg.CacheTTL, CheckEndpoint: endpointChecker(guard)})
 	s.api = snsapi.New(s.sns, log)
@@ -268,6 +271,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.gate.leave()
+	rec := &statusRecorder{ResponseWriter: w}
+	w = rec
+	api := false // counted and logged as an API request
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic serving request", "panic", fmt.Sprint(v), "service", info.proto.service(), "action", info.action)
+			if rec.status == 0 {
+				writeError(rec, info.proto, "InternalError", 500, "internal error")
+			}
+			api = true
+		}
+		if !api {
+			return
+		}
+		action := info.action
+		if action == "" {
+			action = "unknown" // bound the label's values
+		}
+		s.met.requests.WithLabelValues(info.proto.service(), action, strconv.Itoa(rec.status)).Inc()
+		s.logRequest(r, info, rec.status)
+	}()
 	if !s.hostAllowed(r.Host) {
 		writeError(w, info.proto, "AccessDenied", 403, "Host '"+clipLog(r.Host)+"' is not a name this Sealpost serves (add it with --allowed-hosts)")
 		return
@@ -289,21 +313,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write(s.sign.CertPEM())
 		return
 	}
-	rec := &statusRecorder{ResponseWriter: w}
-	defer func() {
-		if v := recover(); v != nil {
-			s.log.Error("panic serving request", "panic", fmt.Sprint(v), "service", info.proto.service(), "action", info.action)
-			if rec.status == 0 {
-				writeError(rec, info.proto, "InternalError", 500, "internal error")
-			}
-		}
-		action := info.action
-		if action == "" {
-			action = "unknown" // bound the label's values
-		}
-		s.met.requests.WithLabelValues(info.proto.service(), action, strconv.Itoa(rec.status)).Inc()
-		s.logRequest(r, info, rec.status)
-	}()
+	api = true
 	s.serveAPI(rec, r, info)
 }
 

@@ -432,6 +432,8 @@ type Verifier struct {
 	// MaxSkew is the tolerated difference between the request date and Now;
 	// 0 (or negative) means DefaultMaxSkew, 15 minutes.
 	MaxSkew time.Duration
+	// Keys, if set, caches derived signing keys across requests.
+	Keys *KeyCache
 }
 
 // Result describes a verified request.
@@ -491,7 +493,7 @@ func (v *Verifier) VerifyScope(r *http.Request, body []byte, region, service str
 	if len(in.signature) != 2*sha256.Size || err != nil {
 		return Result{}, newErr(ErrMismatch, msgMismatch)
 	}
-	key := signingKey(secret, in.scope)
+	key := v.Keys.key(secret, in.scope)
 	match := func(normalize bool) bool {
 		sts := stringToSign(in.amzDate, in.scope, in.canonical(r, payload, normalize))
 		return hmac.Equal(signature(key, sts), want)

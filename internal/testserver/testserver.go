@@ -15,7 +15,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sealpost/sealpost/internal/config"
 	"github.com/sealpost/sealpost/internal/pgtest"
@@ -109,19 +111,35 @@ func (s *Server) HTTPClient(t testing.TB) *http.Client {
 // SNS returns an SNS client for endpoint (URL or TLSURL) with the given
 // credentials ("" = test/test) and region ("" = us-east-1).
 func (s *Server) SNSClient(t testing.TB, endpoint, accessKey, secret, region string) *sns.Client {
+	return sns.NewFromConfig(s.AWSConfig(t, endpoint, accessKey, secret, region))
+}
+
+// AWSConfig is the aws.Config the client constructors use: static
+// credentials ("" = test/test), region ("" = us-east-1), endpoint, and an
+// HTTP client trusting the server's CA.
+func (s *Server) AWSConfig(t testing.TB, endpoint, accessKey, secret, region string) aws.Config {
 	if accessKey == "" {
 		accessKey, secret = "test", "test"
 	}
 	if region == "" {
 		region = "us-east-1"
 	}
-	cfg := aws.Config{
+	return aws.Config{
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, secret, ""),
 		HTTPClient:   s.HTTPClient(t),
 		BaseEndpoint: aws.String(endpoint),
 	}
-	return sns.NewFromConfig(cfg)
+}
+
+// STSClient returns an STS client (GetCallerIdentity) like SNSClient.
+func (s *Server) STSClient(t testing.TB, endpoint, accessKey, secret, region string) *sts.Client {
+	return sts.NewFromConfig(s.AWSConfig(t, endpoint, accessKey, secret, region))
+}
+
+// KMSClient returns a KMS client like SNSClient.
+func (s *Server) KMSClient(t testing.TB, endpoint, accessKey, secret, region string) *kms.Client {
+	return kms.NewFromConfig(s.AWSConfig(t, endpoint, accessKey, secret, region))
 }
 
 // StoreKind is the driver the suites run on: "pebble" (default) or
