@@ -305,3 +305,31 @@ func logged(text string) string {
 	}
 	return ""
 }
+
+// TestRegionsFlag runs the aws CLI in a region added with --regions: it is
+// accepted, its topics are its own (not listed in us-east-1, ARNs name the
+// region), and a region neither AWS nor --regions knows (mars-north-1, whose
+// name --regions would not even take) is refused with SignatureDoesNotMatch.
+func TestRegionsFlag(t *testing.T) {
+	aws := lookTool(t, "aws", "the aws CLI")
+	p := start(t, freePort(t), filepath.Join(t.TempDir(), "data"), "--regions", "zz-lab-1,qq-dev-2")
+	cli := func(region string, args ...string) (string, error) {
+		return runClient(t, clientEnv(t), aws, append([]string{"--endpoint-url", p.url(), "--region", region, "--output", "json", "sns"}, args...)...)
+	}
+	out, err := cli("zz-lab-1", "create-topic", "--name", "red")
+	if err != nil || !strings.Contains(out, `"arn:aws:sns:zz-lab-1:000000000000:red"`) {
+		t.Fatalf("create-topic in zz-lab-1: %v\n%s", err, out)
+	}
+	out, err = cli("us-east-1", "list-topics")
+	if err != nil || strings.Contains(out, ":red") {
+		t.Fatalf("list-topics in us-east-1 (must not list zz-lab-1's topic): %v\n%s", err, out)
+	}
+	out, err = cli("zz-lab-1", "list-topics")
+	if err != nil || !strings.Contains(out, "arn:aws:sns:zz-lab-1:000000000000:red") {
+		t.Fatalf("list-topics in zz-lab-1: %v\n%s", err, out)
+	}
+	out, err = cli("mars-north-1", "list-topics")
+	if err == nil || !strings.Contains(out, "An error occurred (SignatureDoesNotMatch)") {
+		t.Fatalf("list-topics in mars-north-1: want SignatureDoesNotMatch, got %v\n%s", err, out)
+	}
+}
