@@ -32,8 +32,9 @@ import (
 // dated 20 minutes in the past and future (5 minutes still works), scope
 // region mars-north-1 and us-east-1:evil, scope service kms, an expired
 // presigned URL (a valid one works), random Authorization headers of 60 KB
-// and 100 KB — each with its code and status, and a correct request right
-// after each row; refused state-changing requests create nothing.
+// and 100 KB, a Host that names another server (DNS rebinding) — each with
+// its code and status, and a correct request right after each row; refused
+// state-changing requests create nothing.
 func TestAuthMatrix(t *testing.T) {
 	python := lookTool(t, "python3", "needed for boto3")
 	env := clientEnv(t)
@@ -46,6 +47,14 @@ func TestAuthMatrix(t *testing.T) {
 	})
 	t.Run("https", func(t *testing.T) {
 		runScript(t, p, env, "authmatrix", python, "auth_matrix.py", p.tlsURL(), p.caFile())
+	})
+	// With --auth=off wrongly signed requests act as the account, but an
+	// unsigned GET, a form POST with a foreign Origin, a non-form POST and
+	// a foreign Host (DNS rebinding) are still refused, and so is an
+	// unknown scope region.
+	off := start(t, freePort(t), filepath.Join(t.TempDir(), "data"), "--auth=off")
+	t.Run("auth off", func(t *testing.T) {
+		runScript(t, off, env, "authmatrix", python, "auth_matrix.py", "--auth-off", off.url())
 	})
 }
 

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Try to get past Sealpost's SigV4 check with botocore, one way per row.
 
-Usage: auth_matrix.py ENDPOINT [CA_FILE]
+Usage: auth_matrix.py [--auth-off] ENDPOINT [CA_FILE]
 
 The server must know access key "test" with secret "test" (the default) in
-account 000000000000 and enforce signatures. Each row sends one request that
+account 000000000000 and enforce signatures; with --auth-off, the server runs
+with --auth=off and the rows are those that must hold even then (wrongly
+signed requests act as the account; cross-site and rebinding requests are
+still refused). Each row sends one request that
 must be refused with the row's error code and HTTP status (or, for the rows
 that must work, answered 200), then checks that a correct request still works
 right after. Where botocore can make the bad request itself (boto3 client with
@@ -39,16 +42,22 @@ ACCOUNT = "000000000000"
 REGION = "us-east-1"
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
 
-if len(sys.argv) not in (2, 3):
-    print("usage: auth_matrix.py ENDPOINT [CA_FILE]", file=sys.stderr)
+ARGS = sys.argv[1:]
+AUTH_OFF = bool(ARGS) and ARGS[0] == "--auth-off"
+if AUTH_OFF:
+    ARGS = ARGS[1:]
+if len(ARGS) not in (1, 2):
+    print("usage: auth_matrix.py [--auth-off] ENDPOINT [CA_FILE]", file=sys.stderr)
     sys.exit(2)
-ENDPOINT = sys.argv[1].rstrip("/")
-CA_FILE = sys.argv[2] if len(sys.argv) == 3 else None
+ENDPOINT = ARGS[0].rstrip("/")
+CA_FILE = ARGS[1] if len(ARGS) == 2 else None
 PREFIX = "am-%s-%s" % (ENDPOINT.split(":", 1)[0], uuid.uuid4().hex[:8])
+HOST = urllib.parse.urlsplit(ENDPOINT).netloc
 CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=30)
 HTTP = URLLib3Session(verify=CA_FILE if CA_FILE else True, timeout=30)
 
-print("authmatrix: botocore %s against %s (CA %s)" % (botocore.__version__, ENDPOINT, CA_FILE or "none"), flush=True)
+print("authmatrix: botocore %s against %s (CA %s)%s" % (botocore.__version__, ENDPOINT, CA_FILE or "none",
+                                                    " with --auth=off" if AUTH_OFF else ""), flush=True)
 
 
 def client(key=KEY, secret=SECRET, region=REGION, **config):
@@ -112,12 +121,21 @@ def send(req):
     return parse_error(resp.status_code, resp.content)
 
 
-def signed(params, service="sns", region=REGION, key=KEY, secret=SECRET, auth=botocore.auth.SigV4Auth):
+def signed(params, service="sns", region=REGION, key=KEY, secret=SECRET, auth=botocore.auth.SigV4Auth, headers=None):
     """A POST form request signed by botocore's signer for service and region."""
     req = AWSRequest(method="POST", url=ENDPOINT + "/", data=urllib.parse.urlencode(params),
-                     headers={"Content-Type": FORM})
+                     headers=dict({"Content-Type": FORM}, **(headers or {})))
     auth(Credentials(key, secret), service, region).add_auth(req)
     return req
+
+
+def unsigned_post(params, headers=None):
+    return send(AWSRequest(method="POST", url=ENDPOINT + "/", data=urllib.parse.urlencode(params),
+                           headers=dict({"Content-Type": FORM}, **(headers or {}))))
+
+
+def create(name):
+    return {"Action": "CreateTopic", "Version": "2010-03-31", "Name": PREFIX + "-" + name}
 
 
 LIST = {"Action": "ListTopics", "Version": "2010-03-31"}
@@ -192,6 +210,10 @@ def huge_authorization():
 MIN = datetime.timedelta(minutes=1)
 UNSIGNED = client(signature_version=botocore.UNSIGNED)
 
+# A request whose Host names another server: what a web page reaches through
+# DNS rebinding (signed correctly for that host, as the page could not).
+REBIND = {"Host": "rebind.attacker.example"}
+
 # (row, function returning (code, status, message), want code, want status, text the message must contain)
 ROWS = [
     ("no signature (boto3, signature_version=UNSIGNED)", lambda: via_client(UNSIGNED.list_topics),
@@ -220,6 +242,31 @@ ROWS = [
      "IncompleteSignature", 400, ""),
     ("100 KB of random characters as Authorization (past the 64 KiB header cap)", huge_authorization,
      "connection closed by the server", 431, ""),
+    ("Host of another name (DNS rebinding), correctly signed", lambda: send(signed(create("rebind"), headers=REBIND)),
+     "AccessDenied", 403, "rebind.attacker.example"),
+]
+
+# With --auth=off: wrongly signed requests act as the key's account, but what a
+# web page can send is refused all the same.
+ROWS_AUTH_OFF = [
+    ("wrong secret acts as the account", lambda: via_client(client(secret="not-the-secret").list_topics), None, 200, ""),
+    ("unknown key acts as the default account", lambda: via_client(client(key="AKIAUNKNOWN000000000").list_topics),
+     None, 200, ""),
+    ("dated 20 minutes in the past acts as the account", lambda: with_clock(-20 * MIN), None, 200, ""),
+    ("unsigned form POST without Origin (a local script) works", lambda: unsigned_post(LIST), None, 200, ""),
+    ("unsigned state-changing GET ?Action=CreateTopic (CSRF)", unsigned_get_create,
+     "MissingAuthenticationToken", 403, "POST"),
+    ("unsigned form POST from a web page (foreign Origin)",
+     lambda: unsigned_post(create("origin"), {"Origin": "http://attacker.example"}),
+     "MissingAuthenticationToken", 403, "web pages"),
+    ("unsigned POST that is not a form (text/plain)",
+     lambda: send(AWSRequest(method="POST", url=ENDPOINT + "/", data=urllib.parse.urlencode(create("plain")),
+                             headers={"Content-Type": "text/plain"})),
+     "InvalidParameter", 400, "x-www-form-urlencoded"),  # refused before authentication: not a Query request
+    ("Host of another name (DNS rebinding), unsigned", lambda: unsigned_post(create("rebind"), REBIND),
+     "AccessDenied", 403, "rebind.attacker.example"),
+    ("scope region mars-north-1 (a region is part of every ARN)",
+     lambda: via_client(client(region="mars-north-1").list_topics), "SignatureDoesNotMatch", 403, ""),
 ]
 
 
@@ -230,7 +277,7 @@ def with_clock(offset):
 
 passed = 0
 failed = 0
-for name, fn, want_code, want_status, want_text in ROWS:
+for name, fn, want_code, want_status, want_text in (ROWS_AUTH_OFF if AUTH_OFF else ROWS):
     problems = []
     try:
         code, status, message = fn()
