@@ -113,7 +113,9 @@ func runJS(t *testing.T, p *proc, node string, env []string, mode, endpoint stri
 // afterwards) over HTTP and over HTTPS with the dev CA, all signed by the JS
 // SDK; then checks the refusals the SDK reports for a wrong secret and an
 // unknown access key, on SNS and STS, and that a correct call works after
-// each.
+// each; and that a client whose clock is 20 minutes behind or ahead is
+// refused once per client with the verbatim "Signature expired" / "not yet
+// current" message, after which the SDK has corrected its clock and works.
 func TestJSSDK(t *testing.T) {
 	node := jsSDK(t)
 	p := start(t, freePort(t), filepath.Join(t.TempDir(), "data"))
@@ -179,6 +181,33 @@ func TestJSSDK(t *testing.T) {
 			for _, s := range steps {
 				if !s.OK {
 					t.Errorf("correct %s after the refusal: status %d %s: %s", s.Step, s.Status, s.Code, s.Message)
+				}
+			}
+		})
+	}
+
+	// A client whose clock is 20 minutes off: its first call on each client
+	// (SNS, STS) is refused with the verbatim message, and the SDK corrects
+	// its clock from the refusal's Date header, so its next calls work.
+	for _, tc := range []struct {
+		name, offsetMS, message string
+	}{
+		{"clock 20 minutes behind", "-1200000", "Signature expired: "},
+		{"clock 20 minutes ahead", "1200000", "Signature not yet current: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := append(jsEnv(t, "test", "test", ""), "SEALPOST_JS_CLOCK_OFFSET_MS="+tc.offsetMS)
+			steps, _ := runJS(t, p, node, env, "probe", p.url())
+			if len(steps) != len(probeSteps) {
+				t.Fatalf("probe ran %d steps, want %d: %+v", len(steps), len(probeSteps), steps)
+			}
+			for _, s := range steps {
+				first := s.Step == "ListTopics" || s.Step == "GetCallerIdentity"
+				switch {
+				case first && (s.OK || s.Code != "SignatureDoesNotMatch" || s.Status != 403 || !strings.HasPrefix(s.Message, tc.message)):
+					t.Errorf("%s (first call of its client): got ok=%v %d %s %q, want 403 SignatureDoesNotMatch %q...", s.Step, s.OK, s.Status, s.Code, s.Message, tc.message)
+				case !first && !s.OK:
+					t.Errorf("%s after the SDK corrected its clock: %d %s %s", s.Step, s.Status, s.Code, s.Message)
 				}
 			}
 		})

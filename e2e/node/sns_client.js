@@ -7,7 +7,9 @@
 // Credentials and region come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
 // and AWS_REGION (passed to the clients explicitly, so no profile or config
 // file is read); a CA for HTTPS comes from NODE_EXTRA_CA_CERTS. The caller's
-// account is SEALPOST_ACCOUNT (default 000000000000).
+// account is SEALPOST_ACCOUNT (default 000000000000). SEALPOST_JS_MAX_ATTEMPTS
+// (default 1) and SEALPOST_JS_CLOCK_OFFSET_MS (default 0: the clients' clock
+// offset, which the SDK corrects after a skew error) are for the clock tests.
 //
 //   sequence  creates a topic, sets and gets attributes, subscribes,
 //             publishes, publishes a batch, lists, tags, unsubscribes, deletes
@@ -41,7 +43,10 @@ const config = {
     accessKeyId: process.env.AWS_ACCESS_KEY_ID || '',
     secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || '',
   },
-  maxAttempts: 1,
+  maxAttempts: Number(process.env.SEALPOST_JS_MAX_ATTEMPTS || 1),
+  // A clock that is off, as on a laptop back from sleep: the SDK corrects
+  // it from the server's Date header when a call fails as skewed.
+  systemClockOffset: Number(process.env.SEALPOST_JS_CLOCK_OFFSET_MS || 0),
 };
 const client = new sns.SNSClient(config);
 const stsClient = new sts.STSClient(config);
