@@ -389,6 +389,16 @@ func TestAuthOff(t *testing.T) {
 			t.Errorf("%s: %+v", name, got)
 		}
 	}
+	// JSON: unsigned KMS with its own content type passes the front door
+	// (and meets "not available"); a text/plain one does not.
+	for ct, want := range map[string]string{"application/x-amz-json-1.1": "UnknownOperationException", "text/plain": "MissingAuthenticationTokenException"} {
+		r, _ := http.NewRequest("POST", srv.URL()+"/", strings.NewReader("{}"))
+		r.Header.Set("X-Amz-Target", "TrentService.ListKeys")
+		r.Header.Set("Content-Type", ct)
+		if got := doRaw(t, hc, r); !strings.Contains(got.body, `"__type":"`+want+`"`) {
+			t.Errorf("unsigned kms %s: %+v", ct, got)
+		}
+	}
 	// DNS rebinding: a foreign Host is refused, signed or not.
 	r = formRequest(srv.URL(), "Action=CreateTopic&Name=rebind")
 	r.Host = "evil.example:9911"
@@ -445,5 +455,44 @@ func TestHostCheck(t *testing.T) {
 			t.Fatalf("%s: %v %v", path, resp, err)
 		}
 		resp.Body.Close()
+	}
+}
+
+// TestReloadDuringRequests: reloads while requests run drop none of them
+// (run with -race).
+func TestReloadDuringRequests(t *testing.T) {
+	ctx := context.Background()
+	creds := filepath.Join(t.TempDir(), "credentials.json")
+	writeCreds(t, creds, twoAccounts)
+	srv := testserver.Start(t, testserver.Options{Args: []string{"--credentials", creds}})
+	bob := srv.SNSClient(t, srv.URL(), "AKIABOB", "secret-bob", "")
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				if _, err := bob.ListTopics(ctx, &sns.ListTopicsInput{}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 30; i++ {
+		if err := srv.ReloadCredentials(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	for w := 0; w < 4; w++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("request during reload: %v", err)
+		}
 	}
 }

@@ -304,7 +304,17 @@ func unsignedRefusal(r *http.Request, s *Server) string {
 	if r.Method != http.MethodPost {
 		return "Request is missing Authentication Token (unsigned requests must be POSTs, also with --auth=off)"
 	}
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if r.Header.Get("X-Amz-Target") != "" {
+		// JSON protocols: a browser sends X-Amz-Target and this content
+		// type across sites only after a CORS preflight, which we never
+		// answer.
+		if !strings.HasPrefix(ct, "application/x-amz-json-") {
+			return "Request is missing Authentication Token (unsigned JSON requests must be application/x-amz-json-1.x POSTs, also with --auth=off)"
+		}
+		return ""
+	}
+	if ct != "application/x-www-form-urlencoded" {
 		return "Request is missing Authentication Token (unsigned requests must be form POSTs, also with --auth=off)"
 	}
 	if o := r.Header.Get("Origin"); o != "" {

@@ -173,3 +173,51 @@ func TestCallerCarriesThePrincipal(t *testing.T) {
 		t.Fatalf("caller %+v", c)
 	}
 }
+
+// TestRequestLogNamesThePrincipalNotTheSignature: the request log line
+// (debug) carries account, principal and access key id; neither it nor a
+// refusal's line carries the signature or the secret.
+func TestRequestLogNamesThePrincipalNotTheSignature(t *testing.T) {
+	var buf strings.Builder
+	ids, err := identity.NewReloader("", identity.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{cfg: &config.Config{Region: "us-east-1"}, ids: ids, log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	body := "Action=ListTopics"
+	sign := func(secret string) *http.Request {
+		r := httptest.NewRequest("POST", "http://127.0.0.1:9911/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if err := sigv4.Sign(r, []byte(body), "test", secret, "", "us-east-1", "sns", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	good, bad := sign("test"), sign("wrong-secret")
+	info := &reqInfo{proto: protoSNS, action: "ListTopics"}
+	c, ok := s.authenticate(httptest.NewRecorder(), good, []byte(body), nil, info)
+	if !ok {
+		t.Fatal("refused")
+	}
+	info.caller = c
+	s.logRequest(good, info, 200)
+	if _, ok := s.authenticate(httptest.NewRecorder(), bad, []byte(body), nil, &reqInfo{proto: protoSNS}); ok {
+		t.Fatal("wrong secret accepted")
+	}
+	out := buf.String()
+	for _, want := range []string{"account=000000000000", "principal=arn:aws:iam::000000000000:root", "access_key_id=test", "authenticated=true", "code=SignatureDoesNotMatch"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %s:\n%s", want, out)
+		}
+	}
+	for _, secret := range []string{"Signature=", "wrong-secret", signatureOf(good), signatureOf(bad)} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log contains %q:\n%s", secret, out)
+		}
+	}
+}
+
+func signatureOf(r *http.Request) string {
+	_, sig, _ := strings.Cut(r.Header.Get("Authorization"), "Signature=")
+	return sig
+}

@@ -1,5 +1,13 @@
 // Package server is Sealpost's composition root: it opens the store, builds
 // the domains and protocol handlers, and serves HTTP and HTTPS on one port.
+//
+// Every request passes one front door (front.go): Host check, body read
+// under maxBodyBytes, SigV4 verification against the protocol's service
+// (sns, sts, kms, sqs) with the secret and principal from one lookup in the
+// current credentials file (reloaded by ReloadCredentials), scope region
+// check, then dispatch to the protocol adapter, which answers in its own
+// error format (also for panics). Unsigned: /health, /metrics, the signing
+// certificate and the SubscribeURL/UnsubscribeURL GETs.
 package server
 
 import (

@@ -51,6 +51,9 @@
 //     service) → time → body hash → Secret(accessKeyID) → signature. So Secret
 //     is only called for well-formed, current requests.
 //   - The signature is hex-decoded and compared with crypto/hmac.Equal.
+//   - Verifier.Keys (a KeyCache, optional) keeps derived signing keys per
+//     access key, secret, date, region and service, bounded in entries, so
+//     that a verification computes one HMAC instead of five.
 //   - r.Body is never read; pass the bytes you read (with a size cap). Parsing
 //     is linear in the input; nothing panics on hostile input (fuzzed).
 //
