@@ -1,5 +1,6 @@
 // Package e2e runs the sealpost binary as a real process and drives it with
-// the aws CLI, boto3 and aws-sdk-go-v2; it also kills it (SIGKILL) to check
+// the aws CLI, boto3, aws-sdk-go-v2 and the AWS SDK for JavaScript v3 (three
+// independent SigV4 signers); it also kills it (SIGKILL) to check
 // durability.
 package e2e
 
