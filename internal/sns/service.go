@@ -83,7 +83,7 @@ type Caller struct {
 	Account   string
 	Region    string
 	Principal string // ARN
-	Signed    bool   // the request carried a SigV4 signature
+	Signed    bool   // the request carried a SigV4 signature that verified
 	Secure    bool   // the request came over TLS (or a trusted proxy says so)
 
 	// AccessKeyID, UserName and UserID describe the signing principal ("" for
