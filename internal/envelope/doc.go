@@ -87,7 +87,10 @@
 //
 //	AAD = byte 0x01 (format version) || uint16 len(keyID) || keyID || uint32 version
 //
-// keyID is 1..255 bytes, version >= 1. Overhead: 29 bytes.
+// keyID is 1..255 bytes, version >= 1. Overhead: 29 bytes. CMK material
+// uses the key's id; other secrets use ids that cannot be CMK ids, e.g.
+// "sealpost/sns-signing-key" with version = generation for the message-signing
+// private key, so every node sharing the root key and the database opens it.
 //
 // # KMS ciphertext blob (EncryptBlob, ParseBlob, Blob.Decrypt)
 //

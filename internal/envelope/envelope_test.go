@@ -523,3 +523,37 @@ func TestWipe(t *testing.T) {
 		t.Fatal("not wiped")
 	}
 }
+
+// TestConcurrentUse runs a Keyring and a DataKey from several goroutines
+// (meaningful under -race).
+func TestConcurrentUse(t *testing.T) {
+	k, _ := NewKeyring(testRoot)
+	dk, _ := NewDataKey([]byte("dk"), testDataKey)
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			var err error
+			for i := 0; i < 50 && err == nil; i++ {
+				var s, pt []byte
+				if s, err = k.SealMaterial("key", uint32(g+1), testMaterial); err == nil {
+					pt, err = k.OpenMaterial("key", uint32(g+1), s)
+				}
+				if err == nil {
+					s, err = dk.SealBody(testMaterial, testBodyAAD)
+				}
+				if err == nil {
+					pt, err = dk.OpenBody(s, testBodyAAD)
+				}
+				if err == nil && !bytes.Equal(pt, testMaterial) {
+					err = errors.New("round trip mismatch")
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
