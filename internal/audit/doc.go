@@ -1,0 +1,75 @@
+// Package audit writes and verifies Sealpost's KMS audit log: one
+// CloudTrail-shaped JSON record per line, hash-chained, durable before
+// Append returns.
+//
+// # File
+//
+// The log is the file FileName ("audit.log", mode 0600) in a directory
+// (Dir(dataDir) = <data-dir>/audit, mode 0700). It is only ever appended to.
+// Each record is one line: a JSON object followed by "\n". Bytes are UTF-8;
+// the JSON is what encoding/json writes for the Record struct, so the field
+// order is the struct's order and fixed.
+//
+// # Record
+//
+// The fields follow AWS CloudTrail's record for KMS (eventVersion,
+// eventTime as RFC 3339 UTC with milliseconds, eventSource
+// "kms.amazonaws.com", eventName, awsRegion, sourceIPAddress, userAgent
+// (clipped to MaxUserAgent bytes), userIdentity, requestParameters,
+// responseElements (null for data-plane calls), additionalEventData,
+// requestID, eventID, readOnly, resources, eventType, eventCategory
+// "Management", recipientAccountId, errorCode, errorMessage), then three
+// chain fields, always last and in this order:
+//
+//	"seq":      decimal uint64; 1 for the first record of a log, then +1 per record
+//	"prevHash": 64 lowercase hex digits; the previous record's "hash", or 64 "0"s
+//	            (the genesis value) for seq 1
+//	"hash":     64 lowercase hex digits, see below
+//
+// # Canonical bytes and the hash
+//
+// The canonical bytes of a record are the exact bytes of its line as
+// written, without the trailing "\n" and without the final member
+// `,"hash":"<64 hex>"`, that is: the line up to (not including) the last
+// `,"hash":"` followed by the closing `}`. They end with
+// `,"seq":N,"prevHash":"<64 hex>"}`.
+//
+//	hash = hex(SHA-256(prevHashBytes || canonicalBytes))
+//
+// where prevHashBytes are the 32 bytes the prevHash field encodes. The
+// verifier works on the bytes as stored and never re-encodes JSON, so any
+// change of any byte of a line (content, seq, prevHash, even whitespace)
+// changes its hash; removing, reordering or duplicating lines breaks the seq
+// run or the prevHash link. What the chain alone cannot show: records cut
+// from the end of the log, or a log rewritten whole by someone who
+// recomputes every hash. Both need an anchor outside the file (the planned
+// HMAC checkpoint line keyed from the root key, security-notes §2.11, or
+// the last hash printed by `sealpost audit verify` and kept elsewhere).
+//
+// # What callers put in a record
+//
+// Never a secret: no plaintext, no data key, no ciphertext blob, no root
+// key, no grant token, no message body. The caller builds
+// requestParameters and responseElements from the request's non-secret
+// fields (key id, algorithm, key spec, encryption context, ...); pass them
+// through RequestParameters, which drops the fields known to carry secrets
+// (Plaintext, CiphertextBlob, SourceCiphertextBlob, GrantTokens, ... in any
+// letter case, at any depth) as a second line of defence.
+//
+// # Durability and concurrency
+//
+// A Writer is safe for concurrent use. Append queues the record to one
+// writer goroutine, which takes every record queued at that moment (group
+// commit), assigns seq and prevHash, writes the batch with one write and one
+// fsync, and only then answers each Append. The queue is bounded
+// (Options.MaxQueue); when it is full Append waits (back-pressure) until
+// there is room or its context ends. If a write or fsync fails, that batch
+// and every later Append fail with the error (fail closed): the caller must
+// fail the operation it was auditing. A record whose Append returned an
+// error may still be in the file (it was an attempt).
+//
+// On Open the existing log is read and verified whole. A final line without
+// its "\n" is a write torn by a crash (never acknowledged): it is cut off
+// and a warning is logged. Any other fault refuses Open with a *VerifyError;
+// the log is never silently continued after a broken record.
+package audit
