@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // MaxLineBytes is the longest line Verify accepts (the writer's records are
@@ -117,43 +118,52 @@ func (v *verifier) readLine() (line []byte, complete bool, err error) {
 	}
 }
 
-// chainFields are the parts of a line Verify reads.
-type chainFields struct {
-	Seq      *uint64 `json:"seq"`
-	PrevHash string  `json:"prevHash"`
-	Hash     string  `json:"hash"`
-}
+// The end of every line: `,"seq":N,"prevHash":"<64 hex>","hash":"<64 hex>"}`.
+const (
+	seqMember  = `,"seq":`
+	prevMember = `,"prevHash":"`
+	hashMember = `","hash":"`
+	chainTail  = len(prevMember) + 64 + len(hashMember) + 64 + len(`"}`)
+)
 
-const hashSuffixLen = len(`,"hash":"`) + 64 + len(`"}`)
-
-// parse splits a line into its chain fields and canonical bytes.
-func parse(line []byte) (cf chainFields, prev, hash [32]byte, canonical []byte, reason string) {
-	if len(line) < hashSuffixLen+1 || !bytes.HasPrefix(line[len(line)-hashSuffixLen:], []byte(`,"hash":"`)) ||
-		!bytes.HasSuffix(line, []byte(`"}`)) {
-		return cf, prev, hash, nil, `not a record: it does not end with the "hash" field`
+// parse splits a line into its chain fields and canonical bytes. The chain
+// members are read from their fixed place at the end of the line (where the
+// writer puts them, and where encoding/json, which keeps the last of
+// repeated names, would find them too); the whole line must be valid JSON.
+func parse(line []byte) (seq uint64, prev, hash [32]byte, canonical []byte, reason string) {
+	const notRecord = `not a record: it does not end with "seq", "prevHash" and "hash"`
+	if len(line) < chainTail+len(seqMember)+2 || line[0] != '{' {
+		return 0, prev, hash, nil, notRecord
 	}
-	if err := json.Unmarshal(line, &cf); err != nil {
-		return cf, prev, hash, nil, "not a record: " + err.Error()
+	tail := line[len(line)-chainTail:]
+	head := line[:len(line)-chainTail]
+	i := bytes.LastIndex(head, []byte(seqMember))
+	if i < 0 || !bytes.HasPrefix(tail, []byte(prevMember)) ||
+		!bytes.HasPrefix(tail[len(prevMember)+64:], []byte(hashMember)) || !bytes.HasSuffix(tail, []byte(`"}`)) {
+		return 0, prev, hash, nil, notRecord
 	}
-	if cf.Seq == nil || *cf.Seq == 0 {
-		return cf, prev, hash, nil, `not a record: no "seq"`
+	digits := head[i+len(seqMember):]
+	seq, err := strconv.ParseUint(string(digits), 10, 64)
+	if err != nil || seq == 0 || digits[0] == '0' {
+		return 0, prev, hash, nil, `not a record: "seq" is not a positive integer`
 	}
-	if len(cf.PrevHash) != 64 || !isLowerHex(cf.PrevHash) {
-		return cf, prev, hash, nil, `not a record: "prevHash" is not 64 lowercase hex digits`
+	prevHex := tail[len(prevMember) : len(prevMember)+64]
+	hashHex := tail[len(prevMember)+64+len(hashMember) : len(tail)-2]
+	if !isLowerHex(prevHex) || !isLowerHex(hashHex) {
+		return seq, prev, hash, nil, `not a record: "prevHash" or "hash" is not 64 lowercase hex digits`
 	}
-	suffixHex := line[len(line)-hashSuffixLen+len(`,"hash":"`) : len(line)-2]
-	if cf.Hash != string(suffixHex) || !isLowerHex(cf.Hash) {
-		return cf, prev, hash, nil, `not a record: "hash" is not 64 lowercase hex digits`
+	if !json.Valid(line) {
+		return seq, prev, hash, nil, "not a record: not valid JSON"
 	}
-	hex.Decode(prev[:], []byte(cf.PrevHash))
-	hex.Decode(hash[:], suffixHex)
-	canonical = make([]byte, 0, len(line)-hashSuffixLen+1)
-	canonical = append(canonical, line[:len(line)-hashSuffixLen]...)
+	hex.Decode(prev[:], prevHex)
+	hex.Decode(hash[:], hashHex)
+	canonical = make([]byte, 0, len(line)-len(hashMember)-64)
+	canonical = append(canonical, line[:len(line)-len(hashMember)-64-1]...)
 	canonical = append(canonical, '}')
-	return cf, prev, hash, canonical, ""
+	return seq, prev, hash, canonical, ""
 }
 
-func isLowerHex(s string) bool {
+func isLowerHex(s []byte) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
@@ -166,15 +176,10 @@ func isLowerHex(s string) bool {
 // step checks one complete line against the chain so far and, if it
 // holds, advances the chain.
 func (v *verifier) step(line []byte) *VerifyError {
-	cf, prev, hash, canonical, reason := parse(line)
+	seq, prev, hash, canonical, reason := parse(line)
 	if reason != "" {
-		var seq uint64
-		if cf.Seq != nil {
-			seq = *cf.Seq
-		}
 		return &VerifyError{Line: v.line, Seq: seq, Kind: KindEdited, Reason: reason}
 	}
-	seq := *cf.Seq
 	if chainHash(prev, canonical) != hash {
 		return &VerifyError{Line: v.line, Seq: seq, Kind: KindEdited, Reason: "its hash does not match its content"}
 	}
@@ -218,11 +223,11 @@ func (v *verifier) classifyGap(verr *VerifyError) {
 			return
 		}
 		line++
-		var cf chainFields
-		if json.Unmarshal(b, &cf) != nil || cf.Seq == nil {
+		s, _, _, _, reason := parse(b)
+		if reason != "" {
 			continue
 		}
-		if s := *cf.Seq; lo <= s && s <= hi {
+		if lo <= s && s <= hi {
 			verr.Kind = KindReordered
 			verr.Reason = fmt.Sprintf("seq %d comes before seq %d, which is on line %d", verr.Seq, s, line)
 			return

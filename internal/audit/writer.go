@@ -95,6 +95,15 @@ func Open(dir string, opt Options) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
+	// Private even if an older file or directory was not.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit: %w", err)
+	}
 	if errors.Is(statErr, os.ErrNotExist) {
 		if err := syncDir(dir); err != nil {
 			f.Close()
