@@ -586,3 +586,17 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*10000)/b.Elapsed().Seconds(), "records/s")
 }
+
+// TestEveryByteIsCovered flips each bit-0 of every byte of a log in turn:
+// Verify must fail every time.
+func TestEveryByteIsCovered(t *testing.T) {
+	_, lines := writeLog(t, 3)
+	log := bytes.Join(lines, nil)
+	for i := range log {
+		b := bytes.Clone(log)
+		b[i] ^= 1
+		if n, err := Verify(bytes.NewReader(b)); err == nil {
+			t.Fatalf("byte %d (%q→%q) changed and Verify passed with %d records", i, log[i], b[i], n)
+		}
+	}
+}

@@ -46,6 +46,20 @@
 // HMAC checkpoint line keyed from the root key, security-notes §2.11, or
 // the last hash printed by `sealpost audit verify` and kept elsewhere).
 //
+// # Verifying
+//
+// Verify (and `sealpost audit verify`) reads a log from its first line and
+// stops at the first break, naming its line, its seq and a kind: edited (a
+// line's hash does not match its bytes, its prevHash does not match the
+// record before it, or it is not a record at all), removed (a gap in seq;
+// also a log not starting at seq 1), reordered (a missing seq turns up later,
+// or seq goes backwards), duplicated (a line repeats the one before it) or
+// truncated (the final line has no "\n"). A log that is being written may end
+// in a line that is still being written; verify a log at rest, or read a
+// truncated final line as "in flight". `sealpost audit verify` exits 0 for
+// an intact log (printing the record count and the last hash), 1 for a
+// broken one, 2 for bad usage or an unreadable file.
+//
 // # What callers put in a record
 //
 // Never a secret: no plaintext, no data key, no ciphertext blob, no root
