@@ -600,3 +600,63 @@ func TestEveryByteIsCovered(t *testing.T) {
 		}
 	}
 }
+
+func TestRotationKeepsOneChain(t *testing.T) {
+	dir := t.TempDir()
+	open := func() *Writer {
+		w, err := Open(dir, Options{Now: fixedNow, Logger: slog.New(slog.DiscardHandler), MaxFileBytes: 3000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	w := open()
+	var wg sync.WaitGroup
+	for g := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 5 {
+				if _, err := w.Append(context.Background(), testEvent(g*5+i)); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	w.Close()
+	segs, _ := segments(dir)
+	if len(segs) < 3 {
+		t.Fatalf("%d segments", len(segs))
+	}
+	if n, err := VerifyDir(dir); n != 160 || err != nil {
+		t.Fatalf("VerifyDir = %d, %v", n, err)
+	}
+	// A crash between the rename and the new file: Open carries on.
+	os.Rename(filepath.Join(dir, FileName), filepath.Join(dir, segmentName(999)))
+	w = open()
+	seq, err := w.Append(context.Background(), testEvent(0))
+	if err != nil || seq != 161 {
+		t.Fatalf("Append after restart = %d, %v", seq, err)
+	}
+	w.Close()
+	if n, err := VerifyDir(dir); n != 161 || err != nil {
+		t.Fatalf("VerifyDir = %d, %v", n, err)
+	}
+	var out bytes.Buffer
+	if code := VerifyCommand([]string{"--file", segs[1]}, &out, &out); code != 0 || !strings.Contains(out.String(), "a segment") {
+		t.Fatalf("verify one segment: %d %s", code, out.String())
+	}
+	// Removing a whole segment is seen where the chain resumes.
+	segs, _ = segments(dir)
+	os.Remove(segs[1])
+	_, err = VerifyDir(dir)
+	var verr *VerifyError
+	if !errors.As(err, &verr) || verr.Kind != KindRemoved || verr.File != segs[2] || verr.Line != 1 {
+		t.Fatalf("VerifyDir after removing a segment: %v", err)
+	}
+	out.Reset()
+	if code := Command(context.Background(), []string{"verify", "--data-dir", filepath.Dir(dir)}, &out, &out); code != 2 {
+		t.Fatalf("verify a data dir without audit dir: %d %s", code, out.String())
+	}
+}

@@ -10,6 +10,14 @@
 // the JSON is what encoding/json writes for the Record struct, so the field
 // order is the struct's order and fixed.
 //
+// With Options.MaxFileBytes set, the active file is rotated once it reaches
+// that size: it is renamed to audit-<seq of its first record, 20 digits>.log
+// (so names sort in chain order) and a new audit.log continues the same
+// chain (its first record's prevHash is the last hash of the segment before).
+// VerifyDir checks the segments and the active file as one chain from seq 1;
+// Open rereads only the last non-empty segment and the active file, so its
+// cost is bounded by MaxFileBytes.
+//
 // # Record
 //
 // The fields follow AWS CloudTrail's record for KMS (eventVersion,

@@ -26,6 +26,7 @@ const (
 
 // VerifyError names the first broken record of a log.
 type VerifyError struct {
+	File   string // the segment file, when a directory is verified
 	Line   int    // 1-based line number
 	Seq    uint64 // the seq the line claims (0 if it has none)
 	Kind   string // one of the Kind constants
@@ -33,10 +34,14 @@ type VerifyError struct {
 }
 
 func (e *VerifyError) Error() string {
-	if e.Seq == 0 {
-		return fmt.Sprintf("audit log line %d: %s: %s", e.Line, e.Kind, e.Reason)
+	where := "audit log"
+	if e.File != "" {
+		where += " " + e.File
 	}
-	return fmt.Sprintf("audit log line %d (seq %d): %s: %s", e.Line, e.Seq, e.Kind, e.Reason)
+	if e.Seq == 0 {
+		return fmt.Sprintf("%s line %d: %s: %s", where, e.Line, e.Kind, e.Reason)
+	}
+	return fmt.Sprintf("%s line %d (seq %d): %s: %s", where, e.Line, e.Seq, e.Kind, e.Reason)
 }
 
 // Verify reads a whole log and checks that every line is a record, that seq
@@ -52,17 +57,27 @@ func Verify(r io.Reader) (n int, err error) {
 }
 
 type verifier struct {
-	br   *bufio.Reader
-	buf  []byte
-	line int      // lines read
-	n    int      // records verified
-	seq  uint64   // last verified seq
-	hash [32]byte // last verified hash
-	good int64    // bytes of verified lines
+	br    *bufio.Reader
+	buf   []byte
+	line  int      // lines read
+	n     int      // records verified in this file
+	total int      // records verified in every file read
+	seq   uint64   // last verified seq
+	hash  [32]byte // last verified hash
+	good  int64    // bytes of verified lines
+	// anyStart accepts any seq and prevHash for the first record (a rotated
+	// segment read on its own); otherwise a log starts where seq and hash say.
+	anyStart bool
 }
 
 func newVerifier(r io.Reader) *verifier {
 	return &verifier{br: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// reset points v at the next file of the chain, keeping seq and hash.
+func (v *verifier) reset(r io.Reader) {
+	v.br.Reset(r)
+	v.line, v.n, v.good = 0, 0, 0
 }
 
 // run verifies until EOF or the first break.
@@ -88,6 +103,7 @@ func (v *verifier) run() error {
 		}
 		v.good += int64(len(line)) + 1
 		v.n++
+		v.total++
 	}
 }
 
@@ -184,12 +200,16 @@ func (v *verifier) step(line []byte) *VerifyError {
 		return &VerifyError{Line: v.line, Seq: seq, Kind: KindEdited, Reason: "its hash does not match its content"}
 	}
 	want := v.seq + 1
+	if v.anyStart && v.n == 0 {
+		v.seq, v.hash = seq, hash
+		return nil
+	}
 	switch {
 	case seq == want && v.seq == 0 && prev != [32]byte{}:
 		return &VerifyError{Line: v.line, Seq: seq, Kind: KindEdited, Reason: "the first record's prevHash is not the genesis value"}
 	case seq == want && prev != v.hash:
 		return &VerifyError{Line: v.line, Seq: seq, Kind: KindEdited,
-			Reason: fmt.Sprintf("its prevHash is not the hash of seq %d on line %d: that record was edited or replaced", v.seq, v.line-1)}
+			Reason: fmt.Sprintf("its prevHash is not the hash of seq %d %s: that record was edited or replaced", v.seq, v.prevPlace())}
 	case seq == want:
 		v.seq, v.hash = seq, hash
 		return nil
@@ -201,15 +221,23 @@ func (v *verifier) step(line []byte) *VerifyError {
 		if v.seq == 0 {
 			what += " (a log starts at seq 1)"
 		} else {
-			what += fmt.Sprintf(" after seq %d on line %d", v.seq, v.line-1)
+			what += fmt.Sprintf(" after seq %d %s", v.seq, v.prevPlace())
 		}
 		return &VerifyError{Line: v.line, Seq: seq, Kind: KindRemoved, Reason: what}
 	case seq == v.seq && hash == v.hash:
-		return &VerifyError{Line: v.line, Seq: seq, Kind: KindDuplicated, Reason: fmt.Sprintf("it repeats line %d", v.line-1)}
+		return &VerifyError{Line: v.line, Seq: seq, Kind: KindDuplicated, Reason: fmt.Sprintf("it repeats the record %s", v.prevPlace())}
 	default:
 		return &VerifyError{Line: v.line, Seq: seq, Kind: KindReordered,
-			Reason: fmt.Sprintf("seq %d comes after seq %d (line %d): records moved or repeated", seq, v.seq, v.line-1)}
+			Reason: fmt.Sprintf("seq %d comes after seq %d %s: records moved or repeated", seq, v.seq, v.prevPlace())}
 	}
+}
+
+// prevPlace says where the last verified record is.
+func (v *verifier) prevPlace() string {
+	if v.n == 0 {
+		return "(the end of the previous segment)"
+	}
+	return fmt.Sprintf("on line %d", v.line-1)
 }
 
 // classifyGap looks past a gap for a missing seq: if one turns up later,

@@ -38,14 +38,22 @@ type Options struct {
 	MaxBatchBytes int              // bytes written per fsync at most (default DefaultMaxBatchBytes)
 	Logger        *slog.Logger     // for the torn-line warning (default slog.Default())
 	Now           func() time.Time // clock for events without Time (default time.Now)
+	// MaxFileBytes rotates the active file once it reaches this size: it is
+	// renamed to audit-<first seq>.log and a new active file continues the
+	// chain. 0 never rotates.
+	MaxFileBytes int64
 }
 
 // Writer appends records to one log. See the package doc for the contract.
 type Writer struct {
-	f     *os.File
-	path  string
-	now   func() time.Time
-	batch int
+	f        *os.File
+	dir      string
+	path     string
+	now      func() time.Time
+	batch    int
+	maxBytes int64
+	size     int64  // bytes in the active file
+	first    uint64 // seq of the active file's first record (next seq if empty)
 
 	mu     sync.RWMutex // guards closed against the send on queue
 	closed bool
@@ -89,6 +97,20 @@ func Open(dir string, opt Options) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
+	// The chain state at the end of the last rotated segment, if any. Closed
+	// segments are not reread on every start: `sealpost audit verify` does.
+	v := newVerifier(nil)
+	segs, err := segments(dir)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(segs) - 1; i >= 0 && v.n == 0; i-- { // the last non-empty one
+		v.anyStart = true
+		if err := verifyFile(segs[i], v); err != nil {
+			return nil, fmt.Errorf("audit: refusing to continue the log: %w", err)
+		}
+		v.anyStart = false
+	}
 	path := filepath.Join(dir, FileName)
 	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
@@ -110,7 +132,8 @@ func Open(dir string, opt Options) (*Writer, error) {
 			return nil, err
 		}
 	}
-	v := newVerifier(f)
+	start := v.seq
+	v.reset(f)
 	if err := v.run(); err != nil {
 		var verr *VerifyError
 		if !errors.As(err, &verr) || verr.Kind != KindTruncated {
@@ -138,12 +161,16 @@ func Open(dir string, opt Options) (*Writer, error) {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	w := &Writer{
-		f:     f,
-		path:  path,
-		now:   opt.Now,
-		batch: opt.MaxBatchBytes,
-		queue: make(chan *request, opt.MaxQueue),
-		done:  make(chan struct{}),
+		f:        f,
+		dir:      dir,
+		path:     path,
+		now:      opt.Now,
+		batch:    opt.MaxBatchBytes,
+		maxBytes: opt.MaxFileBytes,
+		size:     v.good,
+		first:    start + 1,
+		queue:    make(chan *request, opt.MaxQueue),
+		done:     make(chan struct{}),
 	}
 	go w.loop(v.seq, v.hash)
 	return w, nil
@@ -266,6 +293,11 @@ func (w *Writer) loop(seq uint64, hash [32]byte) {
 			r.res <- results[i]
 		}
 		clear(batch)
+		if w.maxBytes > 0 && w.size >= w.maxBytes {
+			if err := w.rotate(seq + 1); err != nil {
+				failed = fmt.Errorf("audit: log unusable after a failed rotation: %w", err)
+			}
+		}
 	}
 }
 
@@ -273,11 +305,34 @@ func (w *Writer) write(b []byte) error {
 	if w.beforeWrite != nil {
 		w.beforeWrite()
 	}
-	if _, err := w.f.Write(b); err != nil {
+	n, err := w.f.Write(b)
+	w.size += int64(n)
+	if err != nil {
 		return err
 	}
 	w.syncs.Add(1)
 	return w.f.Sync()
+}
+
+// rotate renames the active file to its segment name and starts a new
+// active file whose first record will be next. A crash between the two
+// steps leaves no active file, which Open creates.
+func (w *Writer) rotate(next uint64) error {
+	if err := w.f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(w.path, filepath.Join(w.dir, segmentName(w.first))); err != nil {
+		return err
+	}
+	if err := syncDir(w.dir); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(w.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	w.f, w.size, w.first = f, 0, next
+	return syncDir(w.dir)
 }
 
 func syncDir(dir string) error {
