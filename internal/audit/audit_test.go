@@ -366,7 +366,7 @@ func TestSecretFieldsNeverReachTheLog(t *testing.T) {
 		"list":           []any{map[string]any{"ciphertextBlob": secret}},
 		"blob":           []byte(secret),
 	}
-	got := RequestParameters(params)
+	got := WithoutSecrets(params)
 	b, _ := json.Marshal(got)
 	if bytes.Contains(b, []byte(secret)) || bytes.Contains(b, []byte("VTBWRFVrVlV")) {
 		t.Fatalf("secret kept: %s", b)

@@ -74,7 +74,7 @@
 // key, no grant token, no message body. The caller builds
 // requestParameters and responseElements from the request's non-secret
 // fields (key id, algorithm, key spec, encryption context, ...); pass them
-// through RequestParameters, which drops the fields known to carry secrets
+// through WithoutSecrets, which drops the fields known to carry secrets
 // (Plaintext, CiphertextBlob, SourceCiphertextBlob, GrantTokens, ... in any
 // letter case, at any depth) as a second line of defence.
 //

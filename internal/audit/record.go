@@ -66,7 +66,7 @@ type Event struct {
 	SourceIP            string
 	UserAgent           string
 	Identity            UserIdentity
-	RequestParameters   map[string]any // without secrets: see RequestParameters
+	RequestParameters   map[string]any // without secrets: see WithoutSecrets
 	ResponseElements    map[string]any // nil for data-plane calls (written as null)
 	AdditionalEventData map[string]any
 	Resources           []Resource
@@ -130,9 +130,9 @@ func (e *Event) record(now time.Time) Record {
 		SourceIPAddress:     e.SourceIP,
 		UserAgent:           clip(e.UserAgent, MaxUserAgent),
 		UserIdentity:        e.Identity,
-		RequestParameters:   RequestParameters(e.RequestParameters),
-		ResponseElements:    RequestParameters(e.ResponseElements),
-		AdditionalEventData: RequestParameters(e.AdditionalEventData),
+		RequestParameters:   WithoutSecrets(e.RequestParameters),
+		ResponseElements:    WithoutSecrets(e.ResponseElements),
+		AdditionalEventData: WithoutSecrets(e.AdditionalEventData),
 		RequestID:           e.RequestID,
 		EventID:             id,
 		ReadOnly:            e.ReadOnly,
@@ -173,11 +173,15 @@ var secretFields = map[string]bool{
 	"rootkey":                  true,
 }
 
-// RequestParameters returns a copy of params without the fields known to
+// WithoutSecrets returns a copy of params without the fields known to
 // carry secrets (see secretFields; matched in any letter case, in nested
-// objects and arrays too). It is a safety net, not a licence: callers build
-// params from non-secret fields in the first place. Nil in, nil out.
-func RequestParameters(params map[string]any) map[string]any {
+// objects and arrays too, so also an encryption-context key of such a name)
+// and with any []byte value replaced by null (raw bytes are blobs). It is a
+// safety net, not a licence: callers build params from non-secret fields in
+// the first place. It is applied to requestParameters, responseElements and
+// additionalEventData of every record. Nil in, nil out; params is not
+// modified.
+func WithoutSecrets(params map[string]any) map[string]any {
 	if params == nil {
 		return nil
 	}
@@ -194,7 +198,7 @@ func RequestParameters(params map[string]any) map[string]any {
 func scrubValue(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
-		return RequestParameters(x)
+		return WithoutSecrets(x)
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {

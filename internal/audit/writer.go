@@ -17,12 +17,14 @@ import (
 const FileName = "audit.log"
 
 // MaxRecordBytes is the largest record (JSON without chain fields) Append
-// accepts.
-const MaxRecordBytes = 256 << 10
+// accepts: room for a 32 KiB key policy in requestParameters. With
+// MaxQueue it bounds the queue's memory (MaxQueue × MaxRecordBytes, 64 MiB
+// by default; ~1 KiB per typical record).
+const MaxRecordBytes = 64 << 10
 
 // Defaults of Options.
 const (
-	DefaultMaxQueue      = 4096
+	DefaultMaxQueue      = 1024
 	DefaultMaxBatchBytes = 4 << 20
 )
 
