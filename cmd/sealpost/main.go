@@ -3,7 +3,7 @@
 // published, protected only by the data dir's permissions (0700, files 0600)
 // or by the PostgreSQL server's access control. Run with no flags for a
 // development server on 127.0.0.1:9911 over ./sealpost-data; see -h for
-// settings.
+// settings. `sealpost audit verify|tail` checks and reads the KMS audit log.
 package main
 
 import (
@@ -15,11 +15,18 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/sealpost/sealpost/internal/audit"
 	"github.com/sealpost/sealpost/internal/config"
 	"github.com/sealpost/sealpost/internal/server"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "audit" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := audit.Command(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
 	cfg, err := config.FromEnv()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sealpost:", err)
