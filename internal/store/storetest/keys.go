@@ -242,7 +242,7 @@ func testConcurrentUpdateKey(t *testing.T, h KeyHarness) {
 	ctx := context.Background()
 	ks := h.OpenKeys(t)
 	k := mkKey(t, ks, acct, region)
-	const workers, each = 16, 5
+	const workers, each = 16, 8
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := 0; w < workers; w++ {
