@@ -54,6 +54,8 @@ func RunKeys(t *testing.T, h KeyHarness) {
 		{"ListKeysPaging", testListKeysPaging},
 		{"ConcurrentUpdateKey", testConcurrentUpdateKey},
 		{"Rotation", testRotation},
+		{"ConcurrentRotation", testConcurrentRotation},
+		{"CreateRacingDeleteKey", testCreateRacingDeleteKey},
 		{"Aliases", testAliases},
 		{"Grants", testGrants},
 		{"DeleteKeyCascades", testDeleteKeyCascades},
@@ -352,6 +354,80 @@ func testRotation(t *testing.T, h KeyHarness) {
 	}
 	if _, _, err := ks.ListMaterials(ctx, newKeyID(), store.Page{}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("ListMaterials missing key: %v", err)
+	}
+}
+
+// testConcurrentRotation races AddMaterial for one version: exactly one
+// wins, the others get ErrExists.
+func testConcurrentRotation(t *testing.T, h KeyHarness) {
+	ctx := context.Background()
+	ks := h.OpenKeys(t)
+	k := mkKey(t, ks, acct, region)
+	const racers = 8
+	var wg sync.WaitGroup
+	results := make(chan error, racers)
+	for i := 0; i < racers; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, err := ks.AddMaterial(ctx, k.ID, store.Material{Version: 2, CreatedAt: kt, Sealed: []byte{byte(i)}}, nil)
+			results <- err
+		}(i)
+	}
+	wg.Wait()
+	close(results)
+	won := 0
+	for err := range results {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, store.ErrExists):
+			t.Fatalf("AddMaterial race: %v", err)
+		}
+	}
+	got, _ := ks.GetKey(ctx, k.ID)
+	if won != 1 || got.CurrentVersion != 2 || got.Revision != 2 {
+		t.Fatalf("%d racers won; key %+v", won, got)
+	}
+}
+
+// testCreateRacingDeleteKey races CreateAlias and CreateGrant with the
+// deletion of their key: afterwards nothing may point to the deleted key.
+func testCreateRacingDeleteKey(t *testing.T, h KeyHarness) {
+	ctx := context.Background()
+	ks := h.OpenKeys(t)
+	for i := 0; i < 10; i++ {
+		k := mkKey(t, ks, acct, region)
+		name := fmt.Sprintf("alias/race%d", i)
+		gid := fmt.Sprintf("race%d", i)
+		var wg sync.WaitGroup
+		wg.Add(3)
+		go func() {
+			defer wg.Done()
+			ks.CreateAlias(ctx, store.Alias{Account: acct, Region: region, Name: name, KeyID: k.ID, CreatedAt: kt, UpdatedAt: kt})
+		}()
+		go func() {
+			defer wg.Done()
+			ks.CreateGrant(ctx, store.Grant{ID: gid, KeyID: k.ID, GranteePrincipal: "p", RetiringPrincipal: "r", CreatedAt: kt})
+		}()
+		var derr error
+		go func() {
+			defer wg.Done()
+			derr = ks.DeleteKey(ctx, k.ID)
+		}()
+		wg.Wait()
+		if derr != nil {
+			t.Fatalf("DeleteKey: %v", derr)
+		}
+		if a, err := ks.GetAlias(ctx, acct, region, name); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("round %d: alias to a deleted key survived: %+v %v", i, a, err)
+		}
+		if g, err := ks.GetGrant(ctx, gid); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("round %d: grant on a deleted key survived: %+v %v", i, g, err)
+		}
+		if gs, _, err := ks.ListRetirableGrants(ctx, "r", store.Page{}); err != nil || len(gs) != 0 {
+			t.Fatalf("round %d: retirable grants of a deleted key: %+v %v", i, gs, err)
+		}
 	}
 }
 
