@@ -5,28 +5,6 @@ import (
 	"time"
 )
 
-// This file is the key store: what the KMS domain persists. It is a separate
-// interface from Store (the store grows by domain); drivers that offer KMS
-// implement both.
-//
-// The key store is untrusted like the rest of the store: key material
-// arrives sealed by the domain (AES-256-GCM under a key derived from the root
-// key, AAD binding key id and version) and is stored as opaque bytes. The
-// record fields (state, policy, grants) are stored in clear; the domain may
-// put an integrity tag over them in MAC fields, which drivers store as given.
-//
-// Contract, in addition to the package's:
-//   - Errors: ErrNotFound for missing keys, materials, aliases and grants;
-//     ErrExists for a second key, alias or grant with the same identity, and
-//     for AddMaterial with a version that is not the key's next one.
-//   - Every write is durable (synced) before it returns, and atomic.
-//   - Lists are ordered by their record's identity (key id, alias name,
-//     grant id, material version); the returned cursor is "" on the last
-//     page. Page.Limit <= 0 means 100.
-//   - Revision: CreateKey stores a key with Revision 1 and every UpdateKey
-//     or AddMaterial adds one, so nodes that cache a key can tell (by a
-//     GetKey) whether it changed.
-
 // Key is a KMS key (CMK) record. Times that are unset are the zero Time.
 type Key struct {
 	ID          string // UUID; the record's identity, unique across accounts
@@ -97,8 +75,29 @@ type Grant struct {
 	MAC []byte
 }
 
-// KeyStore is the storage interface of the KMS domain. See the top of this
-// file for its contract.
+// KeyStore is the storage interface of the KMS domain: keys, their material
+// versions, aliases and grants. It is separate from Store (the store grows by
+// domain); drivers that serve KMS implement both.
+//
+// The key store is untrusted like the rest of the store: key material
+// arrives sealed by the domain (AES-256-GCM under a key derived from the root
+// key, AAD binding key id and version) and is stored as opaque bytes. Record
+// fields (state, policy, grants) are stored in clear; the domain may put an
+// integrity tag over them in the MAC fields, which drivers store as given.
+//
+// Contract, in addition to the package's:
+//   - Errors: ErrNotFound for missing keys, materials, aliases and grants
+//     (and for an alias or grant whose key is missing); ErrExists for a
+//     second key, alias or grant with the same identity, and for AddMaterial
+//     with a version that is not the key's next one.
+//   - Every write is atomic and durable (synced) before it returns.
+//   - Lists are ordered by their records' identity (key id, alias name,
+//     grant id, material version); the returned cursor is "" on the last
+//     page. Page.Limit <= 0 means 100.
+//   - Revision: CreateKey stores a key with Revision 1 and every UpdateKey
+//     or AddMaterial adds one, so a node that caches a key can tell with a
+//     GetKey whether it changed (on any node sharing the database).
+//   - Times are stored with at least microsecond precision.
 type KeyStore interface {
 	// CreateKey stores k with its first material version m (when m is not
 	// nil; k.CurrentVersion is then m.Version, else 0) in one atomic write.

@@ -103,3 +103,10 @@ func TestKeysTwoNodes(t *testing.T) {
 		t.Fatalf("%d material rows after DeleteKey", n)
 	}
 }
+
+func BenchmarkKeyRead(b *testing.B) { storetest.BenchKeyRead(b, openStore(b, pgtest.NewDatabase(b))) }
+
+func BenchmarkKeyUpdate(b *testing.B) {
+	b.SetParallelism(8) // 16 goroutines on 2 cores
+	storetest.BenchKeyUpdate(b, openStore(b, pgtest.NewDatabase(b)))
+}
