@@ -98,6 +98,9 @@ type Grant struct {
 //     or AddMaterial adds one, so a node that caches a key can tell with a
 //     GetKey whether it changed (on any node sharing the database).
 //   - Times are stored with at least microsecond precision.
+//   - Identities (key ids, account, region, alias names, grant ids,
+//     principals) never contain NUL: the embedded driver separates key
+//     parts with it. The KMS API's patterns exclude it; the domain checks.
 type KeyStore interface {
 	// CreateKey stores k with its first material version m (when m is not
 	// nil; k.CurrentVersion is then m.Version, else 0) in one atomic write.

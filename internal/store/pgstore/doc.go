@@ -1,6 +1,6 @@
 // Package pgstore is Sealpost's scale-out store: a store.Store (with
-// store.Waker and store.KeyStore) on PostgreSQL through jackc/pgx v5. Any number of Sealpost
-// processes ("nodes") may share one database.
+// store.Waker and store.KeyStore) on PostgreSQL through jackc/pgx v5. Any
+// number of Sealpost processes ("nodes") may share one database.
 //
 // # Contract
 //
