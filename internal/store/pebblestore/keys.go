@@ -121,13 +121,12 @@ func decodeMaterial(b []byte, version int, sealed bool) (store.Material, error) 
 }
 
 // scanAfter iterates the keys under prefix whose rest (the key after prefix)
-// is greater than after, calling fn with that rest and the value until limit
-// records were accepted. It returns the cursor for the next page: the rest of
-// the last accepted key, or "" when nothing follows.
+// is greater than after, calling fn with that rest and the value, until fn
+// accepted limit+1 records (one more than a page, so that a full last page
+// gets no cursor). It returns the cursor for the next page: the rest of the
+// limit-th accepted key when another was accepted after it, else "". The
+// caller keeps the first limit records of what fn collected.
 func (s *Store) scanAfter(prefix []byte, after string, limit int, fn func(rest, v []byte) (bool, error)) (string, error) {
-	if limit <= 0 {
-		limit = 100
-	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return "", err
@@ -144,9 +143,6 @@ func (s *Store) scanAfter(prefix []byte, after string, limit int, fn func(rest, 
 	last := ""
 	for ; ok; ok = it.Next() {
 		rest := it.Key()[len(prefix):]
-		if n == limit {
-			return last, nil
-		}
 		v, err := it.ValueAndErr()
 		if err != nil {
 			return "", err
@@ -155,12 +151,31 @@ func (s *Store) scanAfter(prefix []byte, after string, limit int, fn func(rest, 
 		if err != nil {
 			return "", err
 		}
-		if accepted {
-			n++
-			last = string(rest)
+		if !accepted {
+			continue
 		}
+		n++
+		if n == limit+1 {
+			return last, nil
+		}
+		last = string(rest)
 	}
 	return "", it.Error()
+}
+
+func limitOf(p store.Page) int {
+	if p.Limit <= 0 {
+		return 100
+	}
+	return p.Limit
+}
+
+// trim keeps the first n elements of s.
+func trim[T any](s []T, n int) []T {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // ---- keys ----
@@ -237,7 +252,7 @@ func (s *Store) UpdateKey(ctx context.Context, id string, fn func(*store.Key) er
 func (s *Store) ListKeys(ctx context.Context, account, region string, p store.Page) ([]store.Key, string, error) {
 	prefix := append(key('L', account, region), 0)
 	var out []store.Key
-	next, err := s.scanAfter(prefix, p.After, p.Limit, func(rest, _ []byte) (bool, error) {
+	next, err := s.scanAfter(prefix, p.After, limitOf(p), func(rest, _ []byte) (bool, error) {
 		k, err := s.getKey(string(rest))
 		if errors.Is(err, store.ErrNotFound) {
 			return false, nil // deleted between index and record read
@@ -248,7 +263,7 @@ func (s *Store) ListKeys(ctx context.Context, account, region string, p store.Pa
 		out = append(out, k)
 		return true, nil
 	})
-	return out, next, err
+	return trim(out, limitOf(p)), next, err
 }
 
 func (s *Store) DeleteKey(ctx context.Context, id string) error {
@@ -387,7 +402,7 @@ func (s *Store) ListMaterials(ctx context.Context, keyID string, p store.Page) (
 		after = string(binary.BigEndian.AppendUint32(nil, uint32(v)))
 	}
 	var out []store.Material
-	next, err := s.scanAfter(prefix, after, p.Limit, func(rest, v []byte) (bool, error) {
+	next, err := s.scanAfter(prefix, after, limitOf(p), func(rest, v []byte) (bool, error) {
 		if len(rest) != 4 {
 			return false, errCorrupt
 		}
@@ -401,6 +416,7 @@ func (s *Store) ListMaterials(ctx context.Context, keyID string, p store.Page) (
 	if err != nil {
 		return nil, "", err
 	}
+	out = trim(out, limitOf(p))
 	if next != "" {
 		next = strconv.Itoa(out[len(out)-1].Version)
 	}
@@ -469,7 +485,7 @@ func (s *Store) DeleteAlias(ctx context.Context, account, region, name string) e
 func (s *Store) ListAliases(ctx context.Context, account, region, keyID string, p store.Page) ([]store.Alias, string, error) {
 	prefix := append(key('A', account, region), 0)
 	var out []store.Alias
-	next, err := s.scanAfter(prefix, p.After, p.Limit, func(_, v []byte) (bool, error) {
+	next, err := s.scanAfter(prefix, p.After, limitOf(p), func(_, v []byte) (bool, error) {
 		var a store.Alias
 		if err := json.Unmarshal(v, &a); err != nil {
 			return false, err
@@ -480,7 +496,7 @@ func (s *Store) ListAliases(ctx context.Context, account, region, keyID string, 
 		out = append(out, a)
 		return true, nil
 	})
-	return out, next, err
+	return trim(out, limitOf(p)), next, err
 }
 
 // ---- grants ----
@@ -520,7 +536,7 @@ func (s *Store) GetGrant(ctx context.Context, id string) (store.Grant, error) {
 
 func (s *Store) listGrantIndex(prefix []byte, p store.Page) ([]store.Grant, string, error) {
 	var out []store.Grant
-	next, err := s.scanAfter(prefix, p.After, p.Limit, func(rest, _ []byte) (bool, error) {
+	next, err := s.scanAfter(prefix, p.After, limitOf(p), func(rest, _ []byte) (bool, error) {
 		g, err := s.GetGrant(context.Background(), string(rest))
 		if errors.Is(err, store.ErrNotFound) {
 			return false, nil
@@ -531,7 +547,7 @@ func (s *Store) listGrantIndex(prefix []byte, p store.Page) ([]store.Grant, stri
 		out = append(out, g)
 		return true, nil
 	})
-	return out, next, err
+	return trim(out, limitOf(p)), next, err
 }
 
 func (s *Store) ListGrants(ctx context.Context, keyID string, p store.Page) ([]store.Grant, string, error) {

@@ -526,6 +526,11 @@ func testAliases(t *testing.T, h KeyHarness) {
 	if got := list(k1.ID); fmt.Sprint(got) != fmt.Sprint(want1) {
 		t.Fatalf("ListAliases for k1: %v, want %v", got, want1)
 	}
+	// k2 has exactly 5 aliases (app, p00, p03, p06, p09) and k1's follow
+	// them: one full page and no cursor.
+	if as, next, err := ks.ListAliases(ctx, acct, region, k2.ID, store.Page{Limit: 5}); err != nil || len(as) != 5 || next != "" {
+		t.Fatalf("ListAliases filling its last page: %d aliases, cursor %q, %v", len(as), next, err)
+	}
 	if err := ks.DeleteAlias(ctx, acct, region, "alias/app"); err != nil {
 		t.Fatal(err)
 	}
