@@ -69,6 +69,9 @@ func putKey(b *pebble.Batch, old *store.Key, k store.Key) {
 			b.Delete(d, nil)
 		}
 	}
+	if k.Tags == nil {
+		k.Tags = map[string]string{}
+	}
 	b.Set(key('K', k.ID), mustJSON(k), nil)
 	b.Set(key('L', k.Account, k.Region, k.ID), nil, nil)
 	if d := dueKey(k); d != nil {

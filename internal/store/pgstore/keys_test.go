@@ -110,3 +110,35 @@ func BenchmarkKeyUpdate(b *testing.B) {
 	b.SetParallelism(8) // 16 goroutines on 2 cores
 	storetest.BenchKeyUpdate(b, openStore(b, pgtest.NewDatabase(b)))
 }
+
+// TestKeysMigrateFromV2 opens a database that has only the SNS schema
+// (migrations 1 and 2, as written by earlier releases), with a topic in it:
+// Open adds the key store tables and keeps the topic.
+func TestKeysMigrateFromV2(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	all := migrations
+	migrations = all[:2]
+	old, err := Open(ctx, dsn)
+	migrations = all
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, _ := fixture(t, old, "before-kms", 0)
+	old.Close()
+	if n := countRows(t, dsn, "schema_migrations"); n != 2 {
+		t.Fatalf("old schema: %d migrations", n)
+	}
+	s := openStore(t, dsn)
+	if n := countRows(t, dsn, "schema_migrations"); n != len(migrations) {
+		t.Fatalf("%d migrations after upgrade, want %d", n, len(migrations))
+	}
+	if _, err := s.GetTopic(ctx, tp.ARN); err != nil {
+		t.Fatalf("topic after upgrade: %v", err)
+	}
+	k := store.Key{ID: "k1", ARN: "arn:aws:kms:us-east-1:000000000000:key/k1", Account: "000000000000",
+		Region: "us-east-1", KeyState: "Enabled", CreatedAt: time.Now()}
+	if _, err := s.CreateKey(ctx, k, &store.Material{Version: 1, CreatedAt: time.Now(), Sealed: []byte("s")}); err != nil {
+		t.Fatalf("CreateKey after upgrade: %v", err)
+	}
+}
