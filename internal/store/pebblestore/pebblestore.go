@@ -18,6 +18,9 @@
 //	f/<dedup key>                        FIFO deduplication record (binary)
 //	v/queue                              layout version of d/ and q/
 //
+// The key store (store.KeyStore, for KMS) uses upper-case tables K/ L/ E/ N/
+// A/ G/ H/ R/; see keys.go.
+//
 // A subscription's pending deliveries are contiguous; the q/ index orders all
 // of them by due time, then publish sequence. Publish, Retry and Ack write a
 // delivery's d/ and q/ keys in one batch.

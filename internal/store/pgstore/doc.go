@@ -1,6 +1,6 @@
-// Package pgstore is Sealpost's scale-out store: a store.Store (and
-// store.Waker) on PostgreSQL through jackc/pgx v5. Any number of Sealpost
-// processes ("nodes") may share one database.
+// Package pgstore is Sealpost's scale-out store: a store.Store (with
+// store.Waker and store.KeyStore) on PostgreSQL through jackc/pgx v5. Any
+// number of Sealpost processes ("nodes") may share one database.
 //
 // # Contract
 //
@@ -72,6 +72,9 @@
 //	deliveries(subscription_arn, message_id, attempts, next_attempt_at,
 //	    lease_owner, lease_until, due_at; PK (subscription_arn, message_id))
 //	    index (due_at)
+//
+// Migration 3 adds the key store (store.KeyStore, for KMS): kms_keys,
+// kms_materials, kms_aliases and kms_grants; see keys.go.
 //
 // due_at is next_attempt_at while a delivery is not leased and lease_until
 // while it is, so that finding due deliveries never scans the ones in flight.

@@ -82,6 +82,70 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX IF NOT EXISTS fifo_dedup_expires ON fifo_dedup (expires_at)`,
 	}},
+	{version: 3, stmts: []string{
+		// KMS: keys, material versions (sealed above the store), aliases
+		// and grants; see keys.go.
+		`CREATE TABLE IF NOT EXISTS kms_keys (
+			id                   TEXT PRIMARY KEY,
+			arn                  TEXT NOT NULL,
+			account              TEXT NOT NULL,
+			region               TEXT NOT NULL,
+			description          TEXT NOT NULL,
+			key_state            TEXT NOT NULL,
+			key_manager          TEXT NOT NULL,
+			key_spec             TEXT NOT NULL,
+			key_usage            TEXT NOT NULL,
+			origin               TEXT NOT NULL,
+			created_at           TIMESTAMPTZ NOT NULL,
+			deletion_date        TIMESTAMPTZ,
+			pending_window_days  INTEGER NOT NULL,
+			rotation_enabled     BOOLEAN NOT NULL,
+			rotation_period_days INTEGER NOT NULL,
+			next_rotation        TIMESTAMPTZ,
+			key_policy           TEXT NOT NULL,
+			tags                 TEXT NOT NULL,
+			multi_region         BOOLEAN NOT NULL,
+			current_version      INTEGER NOT NULL,
+			revision             BIGINT NOT NULL,
+			mac                  BYTEA,
+			due_at               TIMESTAMPTZ
+		)`,
+		`CREATE INDEX IF NOT EXISTS kms_keys_scope ON kms_keys (account, region, id)`,
+		`CREATE INDEX IF NOT EXISTS kms_keys_due ON kms_keys (due_at, id)`,
+		`CREATE TABLE IF NOT EXISTS kms_materials (
+			key_id        TEXT NOT NULL,
+			version       INTEGER NOT NULL,
+			created_at    TIMESTAMPTZ NOT NULL,
+			rotation_type TEXT NOT NULL,
+			material_id   TEXT NOT NULL,
+			sealed        BYTEA NOT NULL,
+			PRIMARY KEY (key_id, version)
+		)`,
+		`CREATE TABLE IF NOT EXISTS kms_aliases (
+			account    TEXT NOT NULL,
+			region     TEXT NOT NULL,
+			name       TEXT NOT NULL,
+			key_id     TEXT NOT NULL,
+			created_at TIMESTAMPTZ NOT NULL,
+			updated_at TIMESTAMPTZ NOT NULL,
+			PRIMARY KEY (account, region, name)
+		)`,
+		`CREATE INDEX IF NOT EXISTS kms_aliases_key ON kms_aliases (key_id)`,
+		`CREATE TABLE IF NOT EXISTS kms_grants (
+			id                 TEXT PRIMARY KEY,
+			key_id             TEXT NOT NULL,
+			grantee_principal  TEXT NOT NULL,
+			retiring_principal TEXT NOT NULL,
+			operations         TEXT NOT NULL,
+			grant_constraints  TEXT NOT NULL,
+			name               TEXT NOT NULL,
+			created_at         TIMESTAMPTZ NOT NULL,
+			issuing_account    TEXT NOT NULL,
+			mac                BYTEA
+		)`,
+		`CREATE INDEX IF NOT EXISTS kms_grants_key ON kms_grants (key_id, id)`,
+		`CREATE INDEX IF NOT EXISTS kms_grants_retiring ON kms_grants (retiring_principal, id)`,
+	}},
 }
 
 // migrate brings the schema up to the newest version. It holds a session
