@@ -41,9 +41,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: build failed:", err)
 		os.Exit(1)
 	}
-	// pgtest.Main runs the tests and stops the PostgreSQL the scale-out
-	// tests start; the binary's temp dir goes with the process's temp files.
-	pgtest.Main(m)
+	// pgtest.Main runs the tests, removes the binary's temp dir and stops
+	// the PostgreSQL the scale-out tests start.
+	pgtest.Main(m, func() { os.RemoveAll(dir) })
 }
 
 // proc is a running sealpost process.

@@ -66,8 +66,11 @@ var shared struct {
 
 // Main runs the tests of m, stops the shared server (if one was started) and
 // exits with the tests' status.
-func Main(m *testing.M) {
+func Main(m *testing.M, cleanups ...func()) {
 	code := m.Run()
+	for _, f := range cleanups {
+		f()
+	}
 	shared.mu.Lock()
 	shared.stopped = true
 	srv := shared.srv
