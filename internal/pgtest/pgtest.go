@@ -64,7 +64,7 @@ var shared struct {
 	stopped bool
 }
 
-// Main runs the tests of m, stops the shared server (if one was started) and
+// Main runs the tests of m, then the cleanups, stops the shared server (if one was started) and
 // exits with the tests' status.
 func Main(m *testing.M, cleanups ...func()) {
 	code := m.Run()
