@@ -84,16 +84,8 @@ func start(t testing.TB, addr, dataDir string, extra ...string) *proc {
 	lf.Close()
 	p := &proc{cmd: cmd, addr: addr, dataDir: dataDir, logFile: logFile}
 	t.Cleanup(func() { p.kill() })
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + addr + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return p
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
+	if healthy(addr, 30*time.Second) {
+		return p
 	}
 	log, _ := os.ReadFile(logFile)
 	t.Fatalf("sealpost did not become healthy on %s:\n%s", addr, log)
