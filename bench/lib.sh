@@ -151,3 +151,15 @@ pg_stop() {
 	pg_pid=""
 	pg_launcher=""
 }
+
+# build_binaries DIR: sealpost (or a copy of $SEALPOST_BIN, to measure a
+# given build) and sealbench into DIR.
+build_binaries() {
+	log "building sealpost and sealbench into $1"
+	if [ -n "${SEALPOST_BIN:-}" ]; then
+		cp "$SEALPOST_BIN" "$1/sealpost"
+	else
+		go build -o "$1/sealpost" ./cmd/sealpost || die "building ./cmd/sealpost failed"
+	fi
+	go build -o "$1/sealbench" ./cmd/sealbench || die "building ./cmd/sealbench failed"
+}

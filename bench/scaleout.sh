@@ -143,13 +143,7 @@ for arg in sys.argv[1:]:
 print(json.dumps(out))
 EOF
 
-log "building sealpost and sealbench into $tmp"
-if [ -n "$SEALPOST_BIN" ]; then
-	cp "$SEALPOST_BIN" "$tmp/sealpost"
-else
-	go build -o "$tmp/sealpost" ./cmd/sealpost || die "building ./cmd/sealpost failed"
-fi
-go build -o "$tmp/sealbench" ./cmd/sealbench || die "building ./cmd/sealbench failed"
+build_binaries "$tmp"
 
 # --- PostgreSQL ---------------------------------------------------------
 # shellcheck disable=SC2086 # PG_ARGS is a list of flags

@@ -129,13 +129,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-log "building sealpost and sealbench into $tmp"
-if [ -n "$SEALPOST_BIN" ]; then
-	cp "$SEALPOST_BIN" "$tmp/sealpost"
-else
-	go build -o "$tmp/sealpost" ./cmd/sealpost || die "building ./cmd/sealpost failed"
-fi
-go build -o "$tmp/sealbench" ./cmd/sealbench || die "building ./cmd/sealbench failed"
+build_binaries "$tmp"
 
 dsn=""
 if [ "$STORE" = postgres ]; then
