@@ -1,0 +1,45 @@
+// Package kms is Sealpost's built-in key management service: the domain
+// behind the AWS KMS API (internal/kmsapi speaks the wire protocol). It
+// imports neither net/http nor internal/sns.
+//
+// # Keys
+//
+// A key (CMK) is a store.Key record plus its material versions, each 32
+// random bytes sealed by envelope.Keyring.SealMaterial (AES-256-GCM under a
+// key derived from the root key, AAD = key id and version) before it reaches
+// the store. Material is never in the store, a file or a log in clear. Only
+// SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT keys with origin AWS_KMS exist; other
+// specs, usages, origins and custom key stores answer ErrUnsupported (or
+// ErrValidation where AWS validates) naming what is supported.
+//
+// Identifiers: wherever AWS accepts them, a key id (UUID), key ARN
+// (arn:aws:kms:<region>:<account>:key/<id>), alias name (alias/<name>) or
+// alias ARN (arn:aws:kms:<region>:<account>:alias/<name>). An id or alias
+// name resolves in the caller's account and region; an ARN names the
+// account, so keys of another account are usable by ARN when that key's
+// policy or a grant allows the caller. Names under alias/aws/ are reserved
+// for AWS-managed keys: alias/aws/sns is created on first use per account
+// and region (KeyManager AWS, AWS's key policy for SNS).
+//
+// # Ciphertext
+//
+// Encrypt, GenerateDataKey and ReEncrypt return envelope blobs
+// (envelope.EncryptBlob): self-describing (format version, key id, material
+// version), the canonical encryption context bound as AAD, so Decrypt needs
+// no KeyId and every material version decrypts for ever after rotation.
+//
+// # Errors
+//
+// Every error a Service method returns for a request-level failure wraps
+// one of the Err* kinds below (errors.Is); its Error() text is the message
+// for the client, in AWS's words where AWS has them. internal/kmsapi maps
+// kinds to wire codes and statuses in one table. Anything else is internal.
+//
+// # Callers and audit
+//
+// Every method takes the Caller: the principal from the front door, or a
+// service principal (Caller.Service, e.g. "sns.amazonaws.com") when SNS uses
+// a key for a topic. Every call, allowed or refused, is written to the audit
+// log (Options.Audit) before the method returns; params carry no plaintext,
+// data key, ciphertext blob or key material.
+package kms
