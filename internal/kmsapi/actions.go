@@ -106,6 +106,9 @@ var unsupported = map[string]string{
 	"ReplicateKey":                        "multi-Region keys",
 	"UpdatePrimaryRegion":                 "multi-Region keys",
 	"GetKeyLastUsage":                     "key usage tracking",
+	// Not in the 2014-11-01 model copy, but in current SDKs.
+	"Encapsulate": "key encapsulation (ML-KEM) keys",
+	"Decapsulate": "key encapsulation (ML-KEM) keys",
 }
 
 // notOffered refuses a member Sealpost does not implement.
