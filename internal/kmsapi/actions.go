@@ -12,21 +12,21 @@ import (
 type handler interface {
 	members() []member
 	input(a args) (any, error)
-	run(ctx context.Context, svc *kms.Service, c kms.Caller, a args, out *jsonWriter) error
+	run(ctx context.Context, svc domain, c kms.Caller, a args, out *jsonWriter) error
 }
 
 // op is a handler whose domain input has type In.
 type op[In any] struct {
 	in   []member
 	dec  func(a args) (In, error)
-	call func(ctx context.Context, svc *kms.Service, c kms.Caller, in In, out *jsonWriter) error
+	call func(ctx context.Context, svc domain, c kms.Caller, in In, out *jsonWriter) error
 }
 
 func (o op[In]) members() []member { return o.in }
 
 func (o op[In]) input(a args) (any, error) { return o.dec(a) }
 
-func (o op[In]) run(ctx context.Context, svc *kms.Service, c kms.Caller, a args, out *jsonWriter) error {
+func (o op[In]) run(ctx context.Context, svc domain, c kms.Caller, a args, out *jsonWriter) error {
 	in, err := o.dec(a)
 	if err != nil {
 		return err
@@ -125,7 +125,7 @@ var (
 )
 
 // keyOnly is the table entry of an action whose only input is a key.
-func keyOnly(call func(ctx context.Context, svc *kms.Service, c kms.Caller, in keyIn, out *jsonWriter) error) handler {
+func keyOnly(call func(ctx context.Context, svc domain, c kms.Caller, in keyIn, out *jsonWriter) error) handler {
 	return op[keyIn]{
 		in:   []member{mKeyID},
 		dec:  func(a args) (keyIn, error) { return keyIn{a.str("KeyId")}, nil },
@@ -134,7 +134,7 @@ func keyOnly(call func(ctx context.Context, svc *kms.Service, c kms.Caller, in k
 }
 
 // keyPaged is the table entry of a list action over one key.
-func keyPaged(extra []member, call func(ctx context.Context, svc *kms.Service, c kms.Caller, in keyPage, out *jsonWriter) error) handler {
+func keyPaged(extra []member, call func(ctx context.Context, svc domain, c kms.Caller, in keyPage, out *jsonWriter) error) handler {
 	return op[keyPage]{
 		in:   append([]member{mKeyID, mLimit, mMarker}, extra...),
 		dec:  func(a args) (keyPage, error) { return keyPage{a.str("KeyId"), a.page()}, nil },
@@ -165,21 +165,21 @@ var actions = map[string]handler{
 	"CreateAlias": op[aliasIn]{
 		in:  []member{req("AliasName", aliasNameType), req("TargetKeyId", keyIDType)},
 		dec: decAlias,
-		call: func(ctx context.Context, svc *kms.Service, c kms.Caller, in aliasIn, out *jsonWriter) error {
+		call: func(ctx context.Context, svc domain, c kms.Caller, in aliasIn, out *jsonWriter) error {
 			return svc.CreateAlias(ctx, c, in.Name, in.TargetKeyID)
 		},
 	},
 	"UpdateAlias": op[aliasIn]{
 		in:  []member{req("AliasName", aliasNameType), req("TargetKeyId", keyIDType)},
 		dec: decAlias,
-		call: func(ctx context.Context, svc *kms.Service, c kms.Caller, in aliasIn, out *jsonWriter) error {
+		call: func(ctx context.Context, svc domain, c kms.Caller, in aliasIn, out *jsonWriter) error {
 			return svc.UpdateAlias(ctx, c, in.Name, in.TargetKeyID)
 		},
 	},
 	"DeleteAlias": op[aliasIn]{
 		in:  []member{req("AliasName", aliasNameType)},
 		dec: decAlias,
-		call: func(ctx context.Context, svc *kms.Service, c kms.Caller, in aliasIn, out *jsonWriter) error {
+		call: func(ctx context.Context, svc domain, c kms.Caller, in aliasIn, out *jsonWriter) error {
 			return svc.DeleteAlias(ctx, c, in.Name)
 		},
 	},
@@ -234,10 +234,10 @@ var actions = map[string]handler{
 		},
 		call: generateRandom,
 	},
-	"EnableKey": keyOnly(func(ctx context.Context, svc *kms.Service, c kms.Caller, in keyIn, out *jsonWriter) error {
+	"EnableKey": keyOnly(func(ctx context.Context, svc domain, c kms.Caller, in keyIn, out *jsonWriter) error {
 		return svc.EnableKey(ctx, c, in.KeyID)
 	}),
-	"DisableKey": keyOnly(func(ctx context.Context, svc *kms.Service, c kms.Caller, in keyIn, out *jsonWriter) error {
+	"DisableKey": keyOnly(func(ctx context.Context, svc domain, c kms.Caller, in keyIn, out *jsonWriter) error {
 		return svc.DisableKey(ctx, c, in.KeyID)
 	}),
 	"ScheduleKeyDeletion": op[deletionIn]{
@@ -245,7 +245,7 @@ var actions = map[string]handler{
 		dec:  func(a args) (deletionIn, error) { return deletionIn{a.str("KeyId"), a.num("PendingWindowInDays")}, nil },
 		call: scheduleKeyDeletion,
 	},
-	"CancelKeyDeletion": keyOnly(func(ctx context.Context, svc *kms.Service, c kms.Caller, in keyIn, out *jsonWriter) error {
+	"CancelKeyDeletion": keyOnly(func(ctx context.Context, svc domain, c kms.Caller, in keyIn, out *jsonWriter) error {
 		arn, err := svc.CancelKeyDeletion(ctx, c, in.KeyID)
 		if err != nil {
 			return err
@@ -258,15 +258,15 @@ var actions = map[string]handler{
 		dec: func(a args) (rotationIn, error) {
 			return rotationIn{a.str("KeyId"), a.num("RotationPeriodInDays")}, nil
 		},
-		call: func(ctx context.Context, svc *kms.Service, c kms.Caller, in rotationIn, out *jsonWriter) error {
+		call: func(ctx context.Context, svc domain, c kms.Caller, in rotationIn, out *jsonWriter) error {
 			return svc.EnableKeyRotation(ctx, c, in.KeyID, in.PeriodDays)
 		},
 	},
-	"DisableKeyRotation": keyOnly(func(ctx context.Context, svc *kms.Service, c kms.Caller, in keyIn, out *jsonWriter) error {
+	"DisableKeyRotation": keyOnly(func(ctx context.Context, svc domain, c kms.Caller, in keyIn, out *jsonWriter) error {
 		return svc.DisableKeyRotation(ctx, c, in.KeyID)
 	}),
 	"GetKeyRotationStatus": keyOnly(getKeyRotationStatus),
-	"RotateKeyOnDemand": keyOnly(func(ctx context.Context, svc *kms.Service, c kms.Caller, in keyIn, out *jsonWriter) error {
+	"RotateKeyOnDemand": keyOnly(func(ctx context.Context, svc domain, c kms.Caller, in keyIn, out *jsonWriter) error {
 		arn, err := svc.RotateKeyOnDemand(ctx, c, in.KeyID)
 		if err != nil {
 			return err
@@ -286,7 +286,7 @@ var actions = map[string]handler{
 		in: []member{mKeyID, opt("PolicyName", policyNameType), req("Policy", policyType),
 			opt("BypassPolicyLockoutSafetyCheck", boolType)},
 		dec: decPolicy,
-		call: func(ctx context.Context, svc *kms.Service, c kms.Caller, in policyIn, out *jsonWriter) error {
+		call: func(ctx context.Context, svc domain, c kms.Caller, in policyIn, out *jsonWriter) error {
 			return svc.PutKeyPolicy(ctx, c, in.KeyID, in.Name, in.Policy, in.Bypass)
 		},
 	},
@@ -294,14 +294,14 @@ var actions = map[string]handler{
 	"TagResource": op[tagsIn]{
 		in:  []member{mKeyID, req("Tags", tagList)},
 		dec: func(a args) (tagsIn, error) { return tagsIn{a.str("KeyId"), a.tags("Tags")}, nil },
-		call: func(ctx context.Context, svc *kms.Service, c kms.Caller, in tagsIn, out *jsonWriter) error {
+		call: func(ctx context.Context, svc domain, c kms.Caller, in tagsIn, out *jsonWriter) error {
 			return svc.TagResource(ctx, c, in.KeyID, in.Tags)
 		},
 	},
 	"UntagResource": op[untagIn]{
 		in:  []member{mKeyID, req("TagKeys", tagKeyList)},
 		dec: func(a args) (untagIn, error) { return untagIn{a.str("KeyId"), a.strs("TagKeys")}, nil },
-		call: func(ctx context.Context, svc *kms.Service, c kms.Caller, in untagIn, out *jsonWriter) error {
+		call: func(ctx context.Context, svc domain, c kms.Caller, in untagIn, out *jsonWriter) error {
 			return svc.UntagResource(ctx, c, in.KeyID, in.TagKeys)
 		},
 	},
@@ -309,7 +309,7 @@ var actions = map[string]handler{
 	"UpdateKeyDescription": op[descriptionIn]{
 		in:  []member{mKeyID, req("Description", descriptionType)},
 		dec: func(a args) (descriptionIn, error) { return descriptionIn{a.str("KeyId"), a.str("Description")}, nil },
-		call: func(ctx context.Context, svc *kms.Service, c kms.Caller, in descriptionIn, out *jsonWriter) error {
+		call: func(ctx context.Context, svc domain, c kms.Caller, in descriptionIn, out *jsonWriter) error {
 			return svc.UpdateKeyDescription(ctx, c, in.KeyID, in.Description)
 		},
 	},
@@ -340,7 +340,7 @@ var actions = map[string]handler{
 			}
 			return retireIn{a.str("GrantToken"), a.str("KeyId"), a.str("GrantId")}, nil
 		},
-		call: func(ctx context.Context, svc *kms.Service, c kms.Caller, in retireIn, out *jsonWriter) error {
+		call: func(ctx context.Context, svc domain, c kms.Caller, in retireIn, out *jsonWriter) error {
 			return svc.RetireGrant(ctx, c, in.Token, in.KeyID, in.GrantID)
 		},
 	},
@@ -352,7 +352,7 @@ var actions = map[string]handler{
 			}
 			return grantIn{a.str("KeyId"), a.str("GrantId")}, nil
 		},
-		call: func(ctx context.Context, svc *kms.Service, c kms.Caller, in grantIn, out *jsonWriter) error {
+		call: func(ctx context.Context, svc domain, c kms.Caller, in grantIn, out *jsonWriter) error {
 			return svc.RevokeGrant(ctx, c, in.KeyID, in.GrantID)
 		},
 	},
@@ -476,7 +476,7 @@ func decCreateGrant(a args) (kms.CreateGrantInput, error) {
 
 // ---- calls and output shapes ----
 
-func createKey(ctx context.Context, svc *kms.Service, c kms.Caller, in kms.CreateKeyInput, out *jsonWriter) error {
+func createKey(ctx context.Context, svc domain, c kms.Caller, in kms.CreateKeyInput, out *jsonWriter) error {
 	md, err := svc.CreateKey(ctx, c, in)
 	if err != nil {
 		return err
@@ -485,7 +485,7 @@ func createKey(ctx context.Context, svc *kms.Service, c kms.Caller, in kms.Creat
 	return nil
 }
 
-func describeKey(ctx context.Context, svc *kms.Service, c kms.Caller, in describe, out *jsonWriter) error {
+func describeKey(ctx context.Context, svc domain, c kms.Caller, in describe, out *jsonWriter) error {
 	md, err := svc.DescribeKey(ctx, c, in.KeyID, in.GrantTokens)
 	if err != nil {
 		return err
@@ -523,7 +523,7 @@ func paging(out *jsonWriter, next string) {
 	out.boolean("Truncated", next != "")
 }
 
-func listKeys(ctx context.Context, svc *kms.Service, c kms.Caller, p kms.Page, out *jsonWriter) error {
+func listKeys(ctx context.Context, svc domain, c kms.Caller, p kms.Page, out *jsonWriter) error {
 	keys, next, err := svc.ListKeys(ctx, c, p)
 	if err != nil {
 		return err
@@ -540,7 +540,7 @@ func listKeys(ctx context.Context, svc *kms.Service, c kms.Caller, p kms.Page, o
 	return nil
 }
 
-func listAliases(ctx context.Context, svc *kms.Service, c kms.Caller, in keyPage, out *jsonWriter) error {
+func listAliases(ctx context.Context, svc domain, c kms.Caller, in keyPage, out *jsonWriter) error {
 	aliases, next, err := svc.ListAliases(ctx, c, in.KeyID, in.Page)
 	if err != nil {
 		return err
@@ -560,7 +560,7 @@ func listAliases(ctx context.Context, svc *kms.Service, c kms.Caller, in keyPage
 	return nil
 }
 
-func encrypt(ctx context.Context, svc *kms.Service, c kms.Caller, in kms.EncryptInput, out *jsonWriter) error {
+func encrypt(ctx context.Context, svc domain, c kms.Caller, in kms.EncryptInput, out *jsonWriter) error {
 	res, err := svc.Encrypt(ctx, c, in)
 	clear(in.Plaintext)
 	if err != nil {
@@ -579,7 +579,7 @@ func algorithm(a string) string {
 	return a
 }
 
-func decrypt(ctx context.Context, svc *kms.Service, c kms.Caller, in kms.DecryptInput, out *jsonWriter) error {
+func decrypt(ctx context.Context, svc domain, c kms.Caller, in kms.DecryptInput, out *jsonWriter) error {
 	res, err := svc.Decrypt(ctx, c, in)
 	if err != nil {
 		return err
@@ -591,7 +591,7 @@ func decrypt(ctx context.Context, svc *kms.Service, c kms.Caller, in kms.Decrypt
 	return nil
 }
 
-func reEncrypt(ctx context.Context, svc *kms.Service, c kms.Caller, in kms.ReEncryptInput, out *jsonWriter) error {
+func reEncrypt(ctx context.Context, svc domain, c kms.Caller, in kms.ReEncryptInput, out *jsonWriter) error {
 	res, err := svc.ReEncrypt(ctx, c, in)
 	if err != nil {
 		return err
@@ -604,7 +604,7 @@ func reEncrypt(ctx context.Context, svc *kms.Service, c kms.Caller, in kms.ReEnc
 	return nil
 }
 
-func generateDataKey(ctx context.Context, svc *kms.Service, c kms.Caller, in kms.DataKeyInput, out *jsonWriter) error {
+func generateDataKey(ctx context.Context, svc domain, c kms.Caller, in kms.DataKeyInput, out *jsonWriter) error {
 	res, err := svc.GenerateDataKey(ctx, c, in)
 	if err != nil {
 		return err
@@ -616,7 +616,7 @@ func generateDataKey(ctx context.Context, svc *kms.Service, c kms.Caller, in kms
 	return nil
 }
 
-func generateDataKeyWithoutPlaintext(ctx context.Context, svc *kms.Service, c kms.Caller, in kms.DataKeyInput, out *jsonWriter) error {
+func generateDataKeyWithoutPlaintext(ctx context.Context, svc domain, c kms.Caller, in kms.DataKeyInput, out *jsonWriter) error {
 	res, err := svc.GenerateDataKeyWithoutPlaintext(ctx, c, in)
 	if err != nil {
 		return err
@@ -627,7 +627,7 @@ func generateDataKeyWithoutPlaintext(ctx context.Context, svc *kms.Service, c km
 	return nil
 }
 
-func generateRandom(ctx context.Context, svc *kms.Service, c kms.Caller, in randomIn, out *jsonWriter) error {
+func generateRandom(ctx context.Context, svc domain, c kms.Caller, in randomIn, out *jsonWriter) error {
 	b, err := svc.GenerateRandom(ctx, c, in.N, in.CustomKeyStoreID)
 	if err != nil {
 		return err
@@ -637,7 +637,7 @@ func generateRandom(ctx context.Context, svc *kms.Service, c kms.Caller, in rand
 	return nil
 }
 
-func scheduleKeyDeletion(ctx context.Context, svc *kms.Service, c kms.Caller, in deletionIn, out *jsonWriter) error {
+func scheduleKeyDeletion(ctx context.Context, svc domain, c kms.Caller, in deletionIn, out *jsonWriter) error {
 	res, err := svc.ScheduleKeyDeletion(ctx, c, in.KeyID, in.Days)
 	if err != nil {
 		return err
@@ -649,7 +649,7 @@ func scheduleKeyDeletion(ctx context.Context, svc *kms.Service, c kms.Caller, in
 	return nil
 }
 
-func getKeyRotationStatus(ctx context.Context, svc *kms.Service, c kms.Caller, in keyIn, out *jsonWriter) error {
+func getKeyRotationStatus(ctx context.Context, svc domain, c kms.Caller, in keyIn, out *jsonWriter) error {
 	st, err := svc.GetKeyRotationStatus(ctx, c, in.KeyID)
 	if err != nil {
 		return err
@@ -662,7 +662,7 @@ func getKeyRotationStatus(ctx context.Context, svc *kms.Service, c kms.Caller, i
 	return nil
 }
 
-func listKeyRotations(ctx context.Context, svc *kms.Service, c kms.Caller, in keyPage, out *jsonWriter) error {
+func listKeyRotations(ctx context.Context, svc domain, c kms.Caller, in keyPage, out *jsonWriter) error {
 	rots, next, err := svc.ListKeyRotations(ctx, c, in.KeyID, in.Page)
 	if err != nil {
 		return err
@@ -681,7 +681,7 @@ func listKeyRotations(ctx context.Context, svc *kms.Service, c kms.Caller, in ke
 	return nil
 }
 
-func getKeyPolicy(ctx context.Context, svc *kms.Service, c kms.Caller, in policyIn, out *jsonWriter) error {
+func getKeyPolicy(ctx context.Context, svc domain, c kms.Caller, in policyIn, out *jsonWriter) error {
 	doc, name, err := svc.GetKeyPolicy(ctx, c, in.KeyID, in.Name)
 	if err != nil {
 		return err
@@ -691,7 +691,7 @@ func getKeyPolicy(ctx context.Context, svc *kms.Service, c kms.Caller, in policy
 	return nil
 }
 
-func listKeyPolicies(ctx context.Context, svc *kms.Service, c kms.Caller, in keyPage, out *jsonWriter) error {
+func listKeyPolicies(ctx context.Context, svc domain, c kms.Caller, in keyPage, out *jsonWriter) error {
 	names, next, err := svc.ListKeyPolicies(ctx, c, in.KeyID, in.Page)
 	if err != nil {
 		return err
@@ -701,7 +701,7 @@ func listKeyPolicies(ctx context.Context, svc *kms.Service, c kms.Caller, in key
 	return nil
 }
 
-func listResourceTags(ctx context.Context, svc *kms.Service, c kms.Caller, in keyPage, out *jsonWriter) error {
+func listResourceTags(ctx context.Context, svc domain, c kms.Caller, in keyPage, out *jsonWriter) error {
 	tags, next, err := svc.ListResourceTags(ctx, c, in.KeyID, in.Page)
 	if err != nil {
 		return err
@@ -718,7 +718,7 @@ func listResourceTags(ctx context.Context, svc *kms.Service, c kms.Caller, in ke
 	return nil
 }
 
-func createGrant(ctx context.Context, svc *kms.Service, c kms.Caller, in kms.CreateGrantInput, out *jsonWriter) error {
+func createGrant(ctx context.Context, svc domain, c kms.Caller, in kms.CreateGrantInput, out *jsonWriter) error {
 	token, id, err := svc.CreateGrant(ctx, c, in)
 	if err != nil {
 		return err
@@ -728,7 +728,7 @@ func createGrant(ctx context.Context, svc *kms.Service, c kms.Caller, in kms.Cre
 	return nil
 }
 
-func listGrants(ctx context.Context, svc *kms.Service, c kms.Caller, in listGrantsIn, out *jsonWriter) error {
+func listGrants(ctx context.Context, svc domain, c kms.Caller, in listGrantsIn, out *jsonWriter) error {
 	grants, next, err := svc.ListGrants(ctx, c, in.KeyID, in.GrantID, in.Grantee, in.Page)
 	if err != nil {
 		return err
@@ -737,7 +737,7 @@ func listGrants(ctx context.Context, svc *kms.Service, c kms.Caller, in listGran
 	return nil
 }
 
-func listRetirableGrants(ctx context.Context, svc *kms.Service, c kms.Caller, in retirableIn, out *jsonWriter) error {
+func listRetirableGrants(ctx context.Context, svc domain, c kms.Caller, in retirableIn, out *jsonWriter) error {
 	grants, next, err := svc.ListRetirableGrants(ctx, c, in.Principal, in.Page)
 	if err != nil {
 		return err

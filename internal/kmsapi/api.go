@@ -41,7 +41,7 @@ import (
 
 // API is the KMS protocol adapter.
 type API struct {
-	svc     *kms.Service
+	svc     domain
 	log     *slog.Logger
 	actions map[string]handler
 }
@@ -53,6 +53,46 @@ func New(svc *kms.Service, log *slog.Logger) *API {
 	}
 	return &API{svc: svc, log: log, actions: actions}
 }
+
+// domain is what the adapter needs of the kms domain (*kms.Service).
+type domain interface {
+	CreateKey(ctx context.Context, c kms.Caller, in kms.CreateKeyInput) (kms.KeyMetadata, error)
+	DescribeKey(ctx context.Context, c kms.Caller, keyID string, grantTokens []string) (kms.KeyMetadata, error)
+	ListKeys(ctx context.Context, c kms.Caller, p kms.Page) ([]kms.KeyListEntry, string, error)
+	CreateAlias(ctx context.Context, c kms.Caller, name, targetKeyID string) error
+	UpdateAlias(ctx context.Context, c kms.Caller, name, targetKeyID string) error
+	DeleteAlias(ctx context.Context, c kms.Caller, name string) error
+	ListAliases(ctx context.Context, c kms.Caller, keyID string, p kms.Page) ([]kms.AliasEntry, string, error)
+	Encrypt(ctx context.Context, c kms.Caller, in kms.EncryptInput) (kms.EncryptOutput, error)
+	Decrypt(ctx context.Context, c kms.Caller, in kms.DecryptInput) (kms.DecryptOutput, error)
+	ReEncrypt(ctx context.Context, c kms.Caller, in kms.ReEncryptInput) (kms.ReEncryptOutput, error)
+	GenerateDataKey(ctx context.Context, c kms.Caller, in kms.DataKeyInput) (kms.DataKeyOutput, error)
+	GenerateDataKeyWithoutPlaintext(ctx context.Context, c kms.Caller, in kms.DataKeyInput) (kms.DataKeyOutput, error)
+	GenerateRandom(ctx context.Context, c kms.Caller, n int, customKeyStoreID string) ([]byte, error)
+	EnableKey(ctx context.Context, c kms.Caller, keyID string) error
+	DisableKey(ctx context.Context, c kms.Caller, keyID string) error
+	ScheduleKeyDeletion(ctx context.Context, c kms.Caller, keyID string, days int) (kms.DeletionResult, error)
+	CancelKeyDeletion(ctx context.Context, c kms.Caller, keyID string) (string, error)
+	EnableKeyRotation(ctx context.Context, c kms.Caller, keyID string, periodDays int) error
+	DisableKeyRotation(ctx context.Context, c kms.Caller, keyID string) error
+	GetKeyRotationStatus(ctx context.Context, c kms.Caller, keyID string) (kms.RotationStatus, error)
+	RotateKeyOnDemand(ctx context.Context, c kms.Caller, keyID string) (string, error)
+	ListKeyRotations(ctx context.Context, c kms.Caller, keyID string, p kms.Page) ([]kms.Rotation, string, error)
+	GetKeyPolicy(ctx context.Context, c kms.Caller, keyID, name string) (string, string, error)
+	PutKeyPolicy(ctx context.Context, c kms.Caller, keyID, name, doc string, bypassLockoutCheck bool) error
+	ListKeyPolicies(ctx context.Context, c kms.Caller, keyID string, p kms.Page) ([]string, string, error)
+	TagResource(ctx context.Context, c kms.Caller, keyID string, tags []kms.Tag) error
+	UntagResource(ctx context.Context, c kms.Caller, keyID string, tagKeys []string) error
+	ListResourceTags(ctx context.Context, c kms.Caller, keyID string, p kms.Page) ([]kms.Tag, string, error)
+	UpdateKeyDescription(ctx context.Context, c kms.Caller, keyID, description string) error
+	CreateGrant(ctx context.Context, c kms.Caller, in kms.CreateGrantInput) (token, grantID string, err error)
+	ListGrants(ctx context.Context, c kms.Caller, keyID, grantID, grantee string, p kms.Page) ([]kms.GrantEntry, string, error)
+	RetireGrant(ctx context.Context, c kms.Caller, token, keyID, grantID string) error
+	RevokeGrant(ctx context.Context, c kms.Caller, keyID, grantID string) error
+	ListRetirableGrants(ctx context.Context, c kms.Caller, retiringPrincipal string, p kms.Page) ([]kms.GrantEntry, string, error)
+}
+
+var _ domain = (*kms.Service)(nil)
 
 // ContentType is the media type of every KMS request and answer.
 const ContentType = "application/x-amz-json-1.1"

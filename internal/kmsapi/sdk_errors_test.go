@@ -31,7 +31,7 @@ type failing struct {
 	err *error
 }
 
-func (f failing) run(ctx context.Context, svc *kms.Service, c kms.Caller, a args, out *jsonWriter) error {
+func (f failing) run(ctx context.Context, svc domain, c kms.Caller, a args, out *jsonWriter) error {
 	if _, err := f.input(a); err != nil {
 		return err
 	}
