@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -93,6 +94,13 @@ type domain interface {
 }
 
 var _ domain = (*kms.Service)(nil)
+
+// Known reports whether action (without the TrentService. prefix) is a KMS
+// action Sealpost serves.
+func Known(action string) bool {
+	_, ok := actions[action]
+	return ok
+}
 
 // ContentType is the media type of every KMS request and answer.
 const ContentType = "application/x-amz-json-1.1"
@@ -222,7 +230,7 @@ func (a *API) dispatch(ctx context.Context, action string, c kms.Caller, body []
 		if p := recover(); p != nil {
 			out.wipe()
 			out.b = out.b[:0]
-			err = fmt.Errorf("panic in %s: %v", action, p)
+			err = fmt.Errorf("panic in %s: %v\n%s", action, p, debug.Stack())
 		}
 	}()
 	args, err := decode(h.members(), body)
