@@ -1,6 +1,7 @@
 package kmsapi
 
 import (
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -14,7 +15,7 @@ func BenchmarkServe(b *testing.B) {
 		{"Decrypt", `{"CiphertextBlob":"` + strings.Repeat("QUJD", 60) + `","EncryptionContext":{"aws:sns:topicArn":"arn:aws:sns:us-east-1:111122223333:orders"}}`},
 	} {
 		b.Run(bc.action, func(b *testing.B) {
-			a := &API{svc: &canned{}, log: nil, actions: actions}
+			a := &API{svc: &canned{}, log: slog.New(slog.DiscardHandler), actions: actions}
 			body := []byte(bc.body)
 			r := httptest.NewRequest("POST", "/", nil)
 			r.Header.Set("X-Amz-Target", "TrentService."+bc.action)
