@@ -8,6 +8,16 @@
 // check, then dispatch to the protocol adapter, which answers in its own
 // error format (also for panics). Unsigned: /health, /metrics, the signing
 // certificate and the SubscribeURL/UnsubscribeURL GETs.
+//
+// Keys (rootkey.go): New obtains the root key (config.RootKeySource, or the
+// generated development key <data-dir>/root.key, warned about at every
+// start), checks it against the root record kept in the store (so every node
+// sharing a PostgreSQL database is checked against the same value; a wrong
+// key refuses to start with an error wrapping envelope.ErrWrongRootKey),
+// derives the envelope.Keyring and wipes the root key. The keyring seals the
+// KMS key material and the message-signing key, which is kept in the store
+// as well (snssig.LoadSealed). The KMS audit log (<data-dir>/audit) is closed
+// after the handlers have drained, before the store.
 package server
 
 import (
