@@ -328,8 +328,18 @@ func TestSigningKeySealed(t *testing.T) {
 		}
 	}
 
-	// Tamper with the sealed record: one bit of the sealed bytes.
 	ks, closeStore := n.keyStore(t)
+	// The reserved records are invisible to KMS: no account lists them and
+	// the sweep never sees them.
+	if due, err := ks.KeysDue(ctx, time.Now().Add(100*365*24*time.Hour), 100); err != nil || len(due) != 0 {
+		t.Fatalf("KeysDue: %v %v", due, err)
+	}
+	for _, scope := range [][2]string{{"000000000000", "us-east-1"}, {"", ""}} {
+		if keys, _, err := ks.ListKeys(ctx, scope[0], scope[1], store.Page{}); err != nil || len(keys) != 0 {
+			t.Fatalf("ListKeys %v: %v %v", scope, keys, err)
+		}
+	}
+	// Tamper with the sealed record: one bit of the sealed bytes.
 	k, err := ks.GetKey(ctx, snssig.SealedKeyID)
 	if err != nil {
 		t.Fatal(err)
