@@ -160,10 +160,13 @@ run_case() {
 		pgsql -c "CREATE DATABASE $db" >/dev/null || die "CREATE DATABASE $db failed"
 		dsn="postgres://postgres@127.0.0.1:$pg_port/$db?sslmode=disable"
 	fi
+	# Nodes sharing a database share one root key (a node's own
+	# development key would not match the check value in the database).
+	(umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' >"$dir/root.key")
 	for k in $(seq "$n"); do
 		port=$(free_port)
 		url="http://127.0.0.1:$port"
-		local args=(--listen "127.0.0.1:$port" --data-dir "$dir/node$k" --node-id "$label-node$k")
+		local args=(--listen "127.0.0.1:$port" --data-dir "$dir/node$k" --node-id "$label-node$k" --root-key-file "$dir/root.key")
 		[ -z "$dsn" ] || args+=(--store "$dsn")
 		log "$label: starting sealpost node $k on 127.0.0.1:$port${dsn:+ (store $dsn)}"
 		# shellcheck disable=SC2086 # SEALPOST_ARGS is a list of flags

@@ -18,13 +18,16 @@ const (
 	testCacheTTL = 200 * time.Millisecond
 )
 
-// startNodes starts n sealpost processes over one PostgreSQL database.
+// startNodes starts n sealpost processes over one PostgreSQL database. They
+// share one root key (each node's own development key would not match the
+// check value the first node stored in the database).
 func startNodes(t *testing.T, n int) []*proc {
 	dsn := pgtest.NewDatabase(t)
+	rootKey := rootKeyFile(t)
 	var nodes []*proc
 	for i := 0; i < n; i++ {
 		dir := filepath.Join(t.TempDir(), fmt.Sprintf("node%d", i))
-		nodes = append(nodes, start(t, freePort(t), dir, "--store", dsn, "--delivery-lease", testLease.String(),
+		nodes = append(nodes, start(t, freePort(t), dir, "--store", dsn, "--root-key-file", rootKey, "--delivery-lease", testLease.String(),
 			"--cache-ttl", testCacheTTL.String(), "--node-id", fmt.Sprintf("node%d", i)))
 	}
 	return nodes

@@ -3,7 +3,12 @@
 // published, protected only by the data dir's permissions (0700, files 0600)
 // or by the PostgreSQL server's access control. Run with no flags for a
 // development server on 127.0.0.1:9911 over ./sealpost-data; see -h for
-// settings. `sealpost audit verify|tail` checks and reads the KMS audit log.
+// settings. The root key that seals KMS key material and the message-signing
+// key comes from --root-key-file, --root-key-env or
+// --root-key-passphrase-env/-file; without one a development key is generated
+// in <data-dir>/root.key and every start warns about it. A root key that does
+// not match the data refuses to start. `sealpost audit verify|tail` checks
+// and reads the KMS audit log.
 package main
 
 import (

@@ -71,6 +71,32 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For/X-Forwarded-Proto
 	// count for the client address and TLS.
 	TrustedProxies []netip.Prefix
+	// RootKey says where the root key comes from (at most one source);
+	// the zero value is the generated development key <data-dir>/root.key.
+	RootKey RootKeySource
+}
+
+// RootKeySource names where the root key comes from. At most one field is
+// set; none means the development key file generated in the data dir. The
+// key itself is read by the server, never by config, and never logged.
+type RootKeySource struct {
+	File           string // --root-key-file: text key file, mode 0600
+	Env            string // --root-key-env: name of a variable holding the key
+	PassphraseEnv  string // --root-key-passphrase-env: name of a variable holding a passphrase
+	PassphraseFile string // --root-key-passphrase-file: file holding a passphrase, mode 0600
+}
+
+// Kind is "file", "env", "passphrase" or "dev" (none given).
+func (r RootKeySource) Kind() string {
+	switch {
+	case r.File != "":
+		return "file"
+	case r.Env != "":
+		return "env"
+	case r.PassphraseEnv != "" || r.PassphraseFile != "":
+		return "passphrase"
+	}
+	return "dev"
 }
 
 type setting struct {
@@ -94,6 +120,12 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 		{"log-level", "SEALPOST_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel},
 		{"subscriber-ca", "SEALPOST_SUBSCRIBER_CA", "", "PEM file of extra CAs trusted for HTTPS subscriber endpoints", &c.SubscriberCAs},
 	}
+	settings = append(settings,
+		setting{"root-key-file", "SEALPOST_ROOT_KEY_FILE", "", "file holding the 32-byte root key as 64 hex characters or base64 (mode 0600; e.g. openssl rand -hex 32)", &c.RootKey.File},
+		setting{"root-key-env", "SEALPOST_ROOT_KEY_ENV", "", "name of an environment variable holding the root key (hex or base64)", &c.RootKey.Env},
+		setting{"root-key-passphrase-env", "SEALPOST_ROOT_KEY_PASSPHRASE_ENV", "", "name of an environment variable holding a passphrase the root key is derived from (Argon2id)", &c.RootKey.PassphraseEnv},
+		setting{"root-key-passphrase-file", "SEALPOST_ROOT_KEY_PASSPHRASE_FILE", "", "file holding a passphrase the root key is derived from (Argon2id; mode 0600)", &c.RootKey.PassphraseFile},
+	)
 	var lease, cacheTTL, allow, deny, shutdown, maxConns, auth, regionList, hosts, proxies string
 	settings = append(settings,
 		setting{"subscriber-allow", "SEALPOST_SUBSCRIBER_ALLOW", "", "comma-separated CIDR ranges subscriber endpoints may resolve to (default: all not denied)", &allow},
@@ -166,12 +198,55 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 			return nil, fmt.Errorf("--trusted-proxies: %w", err)
 		}
 	}
+	if err := c.RootKey.check(getenv); err != nil {
+		return nil, err
+	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Listen
 		c.PublicURLDefaulted = true
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return c, c.Validate()
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// check refuses more than one root-key source, malformed variable names and
+// variables that are not set (getenv is the environment Parse reads).
+func (r RootKeySource) check(getenv func(string) string) error {
+	var given []string
+	for _, f := range []struct{ name, v string }{
+		{"--root-key-file", r.File}, {"--root-key-env", r.Env},
+		{"--root-key-passphrase-env", r.PassphraseEnv}, {"--root-key-passphrase-file", r.PassphraseFile},
+	} {
+		if f.v != "" {
+			given = append(given, f.name)
+		}
+	}
+	if len(given) > 1 {
+		return fmt.Errorf("%s: give at most one root-key source", strings.Join(given, ", "))
+	}
+	for _, f := range []struct{ name, v string }{{"--root-key-env", r.Env}, {"--root-key-passphrase-env", r.PassphraseEnv}} {
+		if f.v == "" {
+			continue
+		}
+		if !envNameRE.MatchString(f.v) {
+			return fmt.Errorf("%s %q: want the NAME of an environment variable (letters, digits, _), not its value", f.name, clip(f.v))
+		}
+		if getenv(f.v) == "" {
+			return fmt.Errorf("%s %s: the environment variable %s is not set or empty", f.name, clip(f.v), clip(f.v))
+		}
+	}
+	return nil
+}
+
+// clip shortens a value quoted in an error: a root key pasted where a
+// variable name belongs must not be echoed whole.
+func clip(s string) string {
+	if len(s) > 24 {
+		return s[:4] + "..."
+	}
+	return s
 }
 
 var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)

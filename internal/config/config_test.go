@@ -121,3 +121,49 @@ func TestAuthRegionsHostsProxies(t *testing.T) {
 		}
 	}
 }
+
+func TestRootKeySource(t *testing.T) {
+	key := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		kind    string
+		wantErr string // substring; "" = valid
+	}{
+		{name: "none is the dev key", kind: "dev"},
+		{name: "file", args: []string{"--root-key-file", "/etc/sealpost/root.key"}, kind: "file"},
+		{name: "file from env twin", env: map[string]string{"SEALPOST_ROOT_KEY_FILE": "/k"}, kind: "file"},
+		{name: "env", args: []string{"--root-key-env", "MY_ROOT"}, env: map[string]string{"MY_ROOT": key}, kind: "env"},
+		{name: "passphrase env", args: []string{"--root-key-passphrase-env", "PASS"}, env: map[string]string{"PASS": "correct horse"}, kind: "passphrase"},
+		{name: "passphrase file", env: map[string]string{"SEALPOST_ROOT_KEY_PASSPHRASE_FILE": "/run/secrets/pass"}, kind: "passphrase"},
+		{name: "two sources", args: []string{"--root-key-file", "/k", "--root-key-passphrase-file", "/p"},
+			wantErr: "--root-key-file, --root-key-passphrase-file: give at most one root-key source"},
+		{name: "flag plus other env twin", args: []string{"--root-key-env", "K"}, env: map[string]string{"K": key, "SEALPOST_ROOT_KEY_FILE": "/k"},
+			wantErr: "give at most one root-key source"},
+		{name: "env not set", args: []string{"--root-key-env", "MISSING"}, wantErr: "--root-key-env MISSING: the environment variable MISSING is not set"},
+		{name: "passphrase env not set", args: []string{"--root-key-passphrase-env", "NOPE"}, wantErr: "--root-key-passphrase-env NOPE: the environment variable NOPE is not set"},
+		{name: "key given instead of a name", args: []string{"--root-key-env", "0" + key[1:]}, wantErr: "want the NAME of an environment variable"},
+		{name: "hex key starting with a letter", args: []string{"--root-key-env", key}, wantErr: "--root-key-env abab...: the environment variable"},
+		{name: "bad name", args: []string{"--root-key-passphrase-env", "MY-PASS"}, wantErr: "want the NAME of an environment variable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse(tc.args, env(tc.env))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), key[4:]) {
+					t.Fatalf("error quotes the key: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.RootKey.Kind() != tc.kind {
+				t.Fatalf("kind %q, want %q (%+v)", c.RootKey.Kind(), tc.kind, c.RootKey)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/sealpost/sealpost/internal/identity"
+	"github.com/sealpost/sealpost/internal/kms"
 	"github.com/sealpost/sealpost/internal/policy"
 	"github.com/sealpost/sealpost/internal/sigv4"
 	"github.com/sealpost/sealpost/internal/sns"
@@ -171,7 +172,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, info *reqInfo)
 	case protoSTS:
 		stsapi.Serve(w, r, principalOf(c), params)
 	case protoKMS:
-		writeJSONError(w, 400, "UnknownOperationException", "the KMS API is not available in this version of Sealpost")
+		s.kmsAPI.Serve(w, r, kmsCaller(r, c), body)
 	case protoSQS:
 		writeJSONError(w, 400, "UnknownOperationException", "the SQS API is not available in this version of Sealpost")
 	default:
@@ -366,6 +367,22 @@ func (s *Server) callerFor(r *http.Request, p identity.Principal, region string,
 		c.IdentityPolicy, _ = p.Policy.Compiled.(*policy.Policy)
 	}
 	return c
+}
+
+// kmsCaller is the KMS domain's view of a request's caller.
+func kmsCaller(r *http.Request, c sns.Caller) kms.Caller {
+	return kms.Caller{
+		Account:        c.Account,
+		Region:         c.Region,
+		Principal:      c.Principal,
+		UserID:         c.UserID,
+		AccessKeyID:    c.AccessKeyID,
+		Authenticated:  c.Authenticated,
+		IdentityPolicy: c.IdentityPolicy,
+		SourceIP:       c.SourceIP,
+		UserAgent:      r.UserAgent(),
+		RequestID:      sns.NewRequestID(),
+	}
 }
 
 // principalOf turns a caller back into the principal STS answers.

@@ -8,6 +8,16 @@
 // check, then dispatch to the protocol adapter, which answers in its own
 // error format (also for panics). Unsigned: /health, /metrics, the signing
 // certificate and the SubscribeURL/UnsubscribeURL GETs.
+//
+// Keys (rootkey.go): New obtains the root key (config.RootKeySource, or the
+// generated development key <data-dir>/root.key, warned about at every
+// start), checks it against the root record kept in the store (so every node
+// sharing a PostgreSQL database is checked against the same value; a wrong
+// key refuses to start with an error wrapping envelope.ErrWrongRootKey),
+// derives the envelope.Keyring and wipes the root key. The keyring seals the
+// KMS key material and the message-signing key, which is kept in the store
+// as well (snssig.LoadSealed). The KMS audit log (<data-dir>/audit) is closed
+// after the handlers have drained, before the store.
 package server
 
 import (
@@ -24,10 +34,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sealpost/sealpost/internal/audit"
 	"github.com/sealpost/sealpost/internal/config"
 	"github.com/sealpost/sealpost/internal/datadir"
 	"github.com/sealpost/sealpost/internal/delivery"
+	"github.com/sealpost/sealpost/internal/envelope"
 	"github.com/sealpost/sealpost/internal/identity"
+	"github.com/sealpost/sealpost/internal/kms"
+	"github.com/sealpost/sealpost/internal/kmsapi"
 	"github.com/sealpost/sealpost/internal/netguard"
 	"github.com/sealpost/sealpost/internal/sigv4"
 	"github.com/sealpost/sealpost/internal/sns"
@@ -49,18 +63,22 @@ type Server struct {
 	ids *identity.Reloader
 	// hosts are the host names (besides IP addresses and localhost) the
 	// Host header may carry.
-	hosts map[string]struct{}
-	now   func() time.Time // SigV4 clock; nil = time.Now
-	keys  *sigv4.KeyCache  // derived signing keys
-	sns   *sns.Service
-	api   *snsapi.API
-	sign  *snssig.Signer
-	eng   *delivery.Engine
-	met   *metrics
-	tls   DevTLS
-	http  *http.Server
-	ln    net.Listener
-	gate  requestGate
+	hosts  map[string]struct{}
+	now    func() time.Time // SigV4 clock; nil = time.Now
+	keys   *sigv4.KeyCache  // derived signing keys
+	sns    *sns.Service
+	api    *snsapi.API
+	sign   *snssig.Signer
+	kr     *envelope.Keyring
+	audit  *audit.Writer
+	kms    *kms.Service
+	kmsAPI *kmsapi.API
+	eng    *delivery.Engine
+	met    *metrics
+	tls    DevTLS
+	http   *http.Server
+	ln     net.Listener
+	gate   requestGate
 }
 
 // Connection timeouts. A client gets sniffTimeout to send its first byte
@@ -82,7 +100,7 @@ const (
 // store) creates under the data dir is private to its user. It sets the data
 // dir and the subdirectories it owns to 0700 and logs a warning for every
 // entry it finds there that other users can access.
-func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, err error) {
 	datadir.RestrictUmask()
 	if err := prepareDataDir(cfg.DataDir, log); err != nil {
 		return nil, err
@@ -91,35 +109,67 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if err != nil {
 		return nil, err
 	}
+	// undo closes what New opened, newest first, when it fails.
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
 	// Bind first: with port 0 the public URL depends on the port we get.
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, err
 	}
+	undo = append(undo, func() { ln.Close() })
 	if cfg.PublicURLDefaulted {
 		cfg.PublicURL = "http://" + ln.Addr().String()
 	}
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
-		ln.Close()
 		return nil, err
 	}
+	undo = append(undo, func() { st.Close() })
+	ks, ok := st.(store.KeyStore)
+	if !ok {
+		return nil, fmt.Errorf("store %T does not implement the key store KMS needs", st)
+	}
+	where := "the embedded store in " + filepath.Join(cfg.DataDir, "store")
+	if cfg.Store != "" && cfg.Store != "pebble" {
+		where = "the PostgreSQL database"
+	}
+	root, warn, err := loadRootKey(ctx, cfg, ks, where)
+	if err != nil {
+		return nil, err
+	}
+	logRootKeyWarning(log, warn)
+	kr, err := envelope.NewKeyring(root)
+	envelope.Wipe(root)
+	if err != nil {
+		return nil, fmt.Errorf("root key: %w", err)
+	}
+	undo = append(undo, kr.Wipe)
 	hostname, _ := os.Hostname()
-	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ln: ln,
+	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ln: ln, kr: kr,
 		hosts: servedHosts(cfg.Listen, cfg.PublicURL, hostname, cfg.AllowedHosts), keys: sigv4.NewKeyCache(0)}
 	guard := netguard.New(cfg.SubscriberAllow, cfg.SubscriberDeny)
 	s.sns = sns.New(st, sns.Options{PublicURL: cfg.PublicURL, CacheTTL: cfg.CacheTTL, CheckEndpoint: endpointChecker(guard)})
 	s.api = snsapi.New(s.sns, log)
-	s.sign, err = snssig.LoadOrCreate(filepath.Join(cfg.DataDir, "signing"))
+	s.sign, err = snssig.LoadSealed(ctx, filepath.Join(cfg.DataDir, "signing"), signingVault{ks}, kr, log)
 	if err != nil {
-		st.Close()
-		ln.Close()
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
+	s.audit, err = audit.Open(audit.Dir(cfg.DataDir), audit.Options{Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	undo = append(undo, func() { s.audit.Close() })
+	s.kms = kms.New(ks, kr, kms.Options{Audit: s.audit, Log: log, CacheTTL: cfg.CacheTTL})
+	s.kmsAPI = kmsapi.New(s.kms, log)
 	hc, err := subscriberClient(cfg.SubscriberCAs, guard)
 	if err != nil {
-		st.Close()
-		ln.Close()
 		return nil, err
 	}
 	s.eng = delivery.New(st, s.sns, s.sign, log, delivery.Options{HTTPClient: hc, LeaseFor: cfg.DeliveryLease, Owner: cfg.NodeID})
@@ -127,8 +177,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	if cfg.TLSCert == "" {
 		s.tls, err = EnsureDevTLS(filepath.Join(cfg.DataDir, "tls"))
 		if err != nil {
-			st.Close()
-			ln.Close()
 			return nil, fmt.Errorf("tls: %w", err)
 		}
 	} else {
@@ -156,7 +204,7 @@ func prepareDataDir(dir string, log *slog.Logger) error {
 		}
 		log.Warn(what, "path", l.Path, "mode", l.Mode.String())
 	}
-	for _, sub := range []string{"store", "tls", "signing"} {
+	for _, sub := range []string{"store", "tls", "signing", "audit"} {
 		if err := os.Chmod(filepath.Join(dir, sub), datadir.DirMode); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("data dir: %w", err)
 		}
@@ -260,9 +308,14 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 		return err
 	}
+	// Handlers have drained: no KMS call can append any more.
+	if cerr := s.audit.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("audit log: %w", cerr)
+	}
 	if cerr := s.st.Close(); err == nil {
 		err = cerr
 	}
+	s.kr.Wipe()
 	return err
 }
 
@@ -311,7 +364,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.AuthOff {
 			auth = "off"
 		}
-		w.Write([]byte(`{"status":"ok","auth":"` + auth + `"}` + "\n"))
+		w.Write([]byte(`{"status":"ok","auth":"` + auth + `","root_key":"` + s.cfg.RootKey.Kind() + `"}` + "\n"))
 		return
 	case r.Method == http.MethodGet && r.URL.Path == "/metrics":
 		s.met.handler.ServeHTTP(w, r)
@@ -388,13 +441,12 @@ func (g *requestGate) close() <-chan struct{} {
 	return g.idle
 }
 
-// janitor deletes expired FIFO deduplication records once a minute until
-// ctx ends (expired records are ignored when read; this only frees space).
+// janitor runs the periodic chores once a minute until ctx ends: it
+// deletes expired FIFO deduplication records (expired records are ignored
+// when read; this only frees space) and lets KMS delete keys whose deletion
+// date has passed and rotate keys that are due.
 func (s *Server) janitor(ctx context.Context) {
-	sw, ok := s.st.(store.DedupSweeper)
-	if !ok {
-		return
-	}
+	sw, _ := s.st.(store.DedupSweeper)
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -402,9 +454,24 @@ func (s *Server) janitor(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			if err := sw.SweepDedup(ctx, now); err != nil && ctx.Err() == nil {
-				s.log.Warn("sweep FIFO deduplication records", "err", err)
+			if sw != nil {
+				if err := sw.SweepDedup(ctx, now); err != nil && ctx.Err() == nil {
+					s.log.Warn("sweep FIFO deduplication records", "err", err)
+				}
 			}
+			s.sweepKeys(ctx)
 		}
+	}
+}
+
+// sweepKeys runs one KMS sweep. Its failures are logged at debug level: the
+// next sweep retries, and keys past their deletion date are refused anyway.
+func (s *Server) sweepKeys(ctx context.Context) {
+	deleted, rotated, err := s.kms.Sweep(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.log.Debug("KMS sweep", "err", err)
+	case deleted > 0 || rotated > 0:
+		s.log.Info("KMS sweep", "deleted_keys", deleted, "rotated_keys", rotated)
 	}
 }

@@ -37,5 +37,16 @@
 // certificate file is an error, never silently replaced. An operator-supplied
 // key may be PKCS#8 or PKCS#1 PEM and must be RSA with at least 2048 bits.
 //
+// LoadSealed (the server's path) keeps the private key sealed instead: PKCS#8
+// DER sealed by a Sealer (envelope.Keyring.SealMaterial under a key derived
+// from the root key, id SealedKeyID, version SealedKeyVersion bound as AAD)
+// and stored in a Vault (the server's store), so every node sharing the root
+// key and the database signs with the same key; the first node to store one
+// wins, the others read it. A plaintext KeyFileName left by an older version
+// is sealed, stored and removed on first start (logged). A stored key that
+// does not open (changed record, other root key) is an error wrapping
+// ErrSealedKey and is never replaced. The certificate stays a file in the
+// data dir, in clear (it is public), managed as above.
+//
 // A Signer is safe for concurrent use.
 package snssig
