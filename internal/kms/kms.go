@@ -118,6 +118,7 @@ type Service struct {
 	opt  Options
 	log  *slog.Logger
 	keys *keyCache
+	az   authzState // parsed key policies, grants (authz.go); zero value ready
 }
 
 // New returns a Service over st whose key material is sealed by kr.
