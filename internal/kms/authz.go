@@ -316,6 +316,7 @@ func (s *Service) grantAllows(ctx context.Context, c Caller, k store.Key, action
 	for _, gid := range tokenIDs {
 		g, err := s.st.GetGrant(ctx, gid)
 		if errors.Is(err, store.ErrNotFound) {
+			s.forgetGrants(k.ID) // retired or revoked, maybe on another node
 			continue
 		}
 		if err != nil {
