@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -381,4 +382,51 @@ func testGrantNodes(t *testing.T, n1, n2 *env) {
 	wantErr(t, n1.s.RetireGrant(ctx, rootA, "", k.ID, id), nil, "")
 	wantErr(t, use(n2, tok), ErrAccessDenied, "")
 	wantErr(t, use(n2), ErrAccessDenied, "")
+}
+
+// TestGrantsConcurrent authorizes a grantee while grants are created and
+// revoked and policies change (run with -race).
+func TestGrantsConcurrent(t *testing.T) {
+	e := newEnv(t, openPebble(t), time.Minute)
+	ctx := context.Background()
+	k := e.key(t, acctA, "")
+	_, keep := mustGrant(t, e, rootA, CreateGrantInput{KeyID: k.ID, GranteePrincipal: bobB.Principal, Operations: []string{"Decrypt"}})
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for w := 0; w < 3; w++ {
+		go func(w int) {
+			kk := k
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				if w == 2 {
+					kk.Policy = keyPolicyDoc(rootStmtA, fmt.Sprintf(`{"Sid":"s%d","Effect":"Allow","Principal":{"AWS":"%s"},"Action":"kms:Encrypt","Resource":"*"}`, i%50, acctB))
+				}
+				if err := e.s.authorize(ctx, bobB, kk, "kms:Decrypt", Access{}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(w)
+	}
+	for i := 0; i < 30; i++ {
+		_, id := mustGrant(t, e, rootA, CreateGrantInput{KeyID: k.ID, GranteePrincipal: carolB.Principal, Operations: []string{"Encrypt"}})
+		if err := e.s.RevokeGrant(ctx, rootA, k.ID, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	for w := 0; w < 3; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.s.RevokeGrant(ctx, rootA, k.ID, keep); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, e.s.authorize(ctx, bobB, k, "kms:Decrypt", Access{}), ErrAccessDenied, "")
 }
