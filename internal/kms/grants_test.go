@@ -160,7 +160,13 @@ func testGrantLifecycle(t *testing.T, e *env) {
 	_, id = grant(CreateGrantInput{GranteePrincipal: bobB.Principal, RetiringPrincipal: bobB.Principal})
 	wantErr(t, use(bobB), nil, "")
 	wantErr(t, e.s.RevokeGrant(ctx, bobB, k.ARN, id), ErrAccessDenied, "kms:RevokeGrant")
+	e.au.take()
 	wantErr(t, e.s.RevokeGrant(ctx, rootA, k.ID, id), nil, "")
+	wantErr(t, e.s.RetireGrant(ctx, rootA, "", k.ID, id), ErrNotFound, "")
+	if ev := e.au.take(); len(ev) != 2 || ev[0].Name != "RevokeGrant" || ev[0].ErrorCode != "" ||
+		ev[1].Name != "RetireGrant" || ev[1].ErrorCode != "NotFoundException" || len(ev[1].Resources) != 1 {
+		t.Fatalf("audit: %+v", ev)
+	}
 	wantErr(t, use(bobB), ErrAccessDenied, "")
 	wantErr(t, e.s.RevokeGrant(ctx, rootA, k.ID, id), ErrNotFound, "")
 	wantErr(t, e.s.RevokeGrant(ctx, rootA, k.ID, "not-a-grant"), ErrInvalidGrantID, "")
