@@ -146,11 +146,12 @@ func isGrantAction(action string) bool {
 // keyARN.
 func (s *Service) request(c Caller, keyARN, action string, a *Access) policy.Request {
 	req := policy.Request{
-		Principal: policy.Principal{Account: c.Account, ARN: c.Principal, UserID: c.UserID},
-		Action:    action,
-		Resource:  keyARN,
-		SourceIP:  c.SourceIP,
-		Time:      s.now(),
+		Principal:       policy.Principal{Account: c.Account, ARN: c.Principal, UserID: c.UserID},
+		Action:          action,
+		Resource:        keyARN,
+		SourceIP:        c.SourceIP,
+		SecureTransport: c.Secure,
+		Time:            s.now(),
 	}
 	if c.Service != "" {
 		req.Principal = policy.Principal{Service: c.Service}

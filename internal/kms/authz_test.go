@@ -134,6 +134,7 @@ func identity(t testing.TB, doc string) *policy.Policy {
 
 func withIdentity(c Caller, p *policy.Policy) Caller { c.IdentityPolicy = p; return c }
 func via(c Caller, svc string) Caller                { c.ViaService = svc; return c }
+func secure(c Caller) Caller                         { c.Secure = true; return c }
 
 // keyPolicyDoc builds a key policy from statements (JSON objects).
 func keyPolicyDoc(stmts ...string) string {
@@ -177,6 +178,8 @@ func TestAuthorize(t *testing.T) {
 	ctxOnly := keyPolicyDoc(
 		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/alice"},"Action":["kms:Decrypt","kms:PutKeyPolicy"],"Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:Department":"IT"}}}`,
 		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/alice"},"Action":"kms:Encrypt","Resource":"*","Condition":{"ForAllValues:StringEquals":{"kms:EncryptionContextKeys":["Department","Project"]},"Null":{"kms:EncryptionContextKeys":"false"}}}`)
+	tlsOnly := keyPolicyDoc(rootStmtA,
+		`{"Sid":"DenyInsecure","Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}`)
 	principalArn := keyPolicyDoc(
 		`{"Effect":"Allow","Principal":"*","Action":"kms:DescribeKey","Resource":"*","Condition":{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::222222222222:user/bob"}}}`)
 
@@ -187,6 +190,7 @@ func TestAuthorize(t *testing.T) {
 		"ctxOnly":      e.key(t, acctA, ctxOnly),
 		"sns":          e.key(t, acctA, awsManagedKeyPolicy("sns", acctA, region)),
 		"principalArn": e.key(t, acctA, principalArn),
+		"tlsOnly":      e.key(t, acctA, tlsOnly),
 	}
 	onlyDecrypt := identity(t, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}}`)
 	denyAll := identity(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"},{"Effect":"Deny","Action":"kms:Encrypt","Resource":"*"}]}`)
@@ -246,6 +250,8 @@ func TestAuthorize(t *testing.T) {
 		{"aws/sns: SNS itself for another account", "sns", Caller{Account: acctB, Region: region, Service: "sns.amazonaws.com"}, "kms:Decrypt", nil, noResource},
 		{"default policy: SNS itself refused", "default", snsSvc, "kms:Decrypt", nil, "User: sns.amazonaws.com is not authorized"},
 		{"anonymous refused", "default", Caller{Region: region}, "kms:Decrypt", nil, "User: anonymous"},
+		{"aws:SecureTransport: TLS", "tlsOnly", secure(aliceA), "kms:Decrypt", nil, ""},
+		{"aws:SecureTransport: plain HTTP", "tlsOnly", aliceA, "kms:Decrypt", nil, denyRes},
 		{"aws:PrincipalArn condition holds", "principalArn", bobB, "kms:DescribeKey", nil, ""},
 		{"aws:PrincipalArn condition refuses", "principalArn", carolB, "kms:DescribeKey", nil, noResource},
 	}
