@@ -42,4 +42,27 @@
 // a key for a topic. Every call, allowed or refused, is written to the audit
 // log (Options.Audit) before the method returns; params carry no plaintext,
 // data key, ciphertext blob or key material.
+//
+// # Authorization and grants
+//
+// Every call that names a key is decided by authorize (authz.go) as AWS
+// KMS does: the key policy is a resource policy that must allow
+// (policy.DecideResourceRequired), directly or through the key account's
+// root principal, which delegates to the caller's identity policy; a
+// caller of another account needs the key policy (or its account) and its
+// own identity policy to allow; an explicit Deny in either wins over
+// everything; otherwise a grant on the key whose grantee is the caller (or
+// its account root, then through the identity policy), whose operations
+// include the action and whose encryption-context constraints hold allows
+// the call. Parsed key policies are cached by text; a key's grants for
+// Options.CacheTTL (a grant retired or revoked on a node stops working
+// there at once, on other nodes within CacheTTL; grant tokens are always
+// looked up in the store).
+//
+// Grant ids are 64 hex digits (random, or an HMAC of the parameters for a
+// named grant, which makes a retried CreateGrant idempotent). A grant token
+// is base64url (no padding) of 49 bytes: version 0x01, the 32-byte grant
+// id, and the first 16 bytes of HMAC-SHA256(Kt, 0x01 | grant id), where
+// Kt = HMAC-SHA256(keyring keyed-hash subkey, "sealpost/kms-grant-token/v1");
+// any other token is InvalidGrantTokenException.
 package kms

@@ -83,6 +83,10 @@ type Caller struct {
 	// calling GenerateDataKey for a publisher): policies see the publisher
 	// as the principal and kms:ViaService set.
 	ViaService string
+
+	// Secure is whether the request came over TLS (aws:SecureTransport in
+	// key and identity policies).
+	Secure bool
 }
 
 // Auditor receives one event per call. *audit.Writer implements it.
@@ -118,6 +122,7 @@ type Service struct {
 	opt  Options
 	log  *slog.Logger
 	keys *keyCache
+	az   authzState // parsed key policies, grants (authz.go); zero value ready
 }
 
 // New returns a Service over st whose key material is sealed by kr.
