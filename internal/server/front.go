@@ -15,6 +15,7 @@ import (
 
 	"github.com/sealpost/sealpost/internal/identity"
 	"github.com/sealpost/sealpost/internal/kms"
+	"github.com/sealpost/sealpost/internal/kmsapi"
 	"github.com/sealpost/sealpost/internal/policy"
 	"github.com/sealpost/sealpost/internal/sigv4"
 	"github.com/sealpost/sealpost/internal/sns"
@@ -203,6 +204,11 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, info *reqIn
 		}
 	}
 	if p.isJSON() {
+		if p == protoKMS {
+			if a := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "TrentService."); kmsapi.Known(a) {
+				info.action = a
+			}
+		}
 		return body, nil, true
 	}
 	params, err := url.ParseQuery(r.URL.RawQuery)
@@ -380,6 +386,7 @@ func kmsCaller(r *http.Request, c sns.Caller) kms.Caller {
 		Authenticated:  c.Authenticated,
 		IdentityPolicy: c.IdentityPolicy,
 		SourceIP:       c.SourceIP,
+		Secure:         c.Secure,
 		UserAgent:      r.UserAgent(),
 		RequestID:      sns.NewRequestID(),
 	}
