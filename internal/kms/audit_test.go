@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/sealpost/sealpost/internal/audit"
 )
@@ -23,7 +24,8 @@ func TestAudit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := newService(t, st, newClock(), Options{Audit: w})
+		clk := newClock()
+		s := newService(t, st, clk, Options{Audit: w})
 		var secrets [][]byte
 		type call struct{ name, code string }
 		var want []call
@@ -77,6 +79,11 @@ func TestAudit(t *testing.T) {
 		expect("ListKeys", err, "")
 		_, err = s.ScheduleKeyDeletion(ctx, alice, md.KeyID, 7)
 		expect("ScheduleKeyDeletion", err, "")
+		clk.Add(8 * 24 * time.Hour)
+		if del, _, err := s.Sweep(ctx); err != nil || del != 1 {
+			t.Fatalf("Sweep %d %v", del, err)
+		}
+		want = append(want, call{"DeleteKey", ""}) // by KMS itself
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -101,6 +108,10 @@ func TestAudit(t *testing.T) {
 		if len(recs) != len(want) {
 			t.Fatalf("%d records for %d calls", len(recs), len(want))
 		}
+		if r := recs[len(recs)-1]; r.UserIdentity.Type != "AWSService" || r.UserIdentity.InvokedBy != "kms.amazonaws.com" || len(r.Resources) != 1 {
+			t.Fatalf("Sweep's DeleteKey record %+v", r)
+		}
+		recs, want = recs[:len(recs)-1], want[:len(want)-1]
 		for i, r := range recs {
 			if r.EventName != want[i].name || r.ErrorCode != want[i].code || r.EventSource != "kms.amazonaws.com" ||
 				r.UserIdentity.ARN != alice.Principal || r.AWSRegion != region || r.RequestID != alice.RequestID {

@@ -249,6 +249,12 @@ func (s *Service) rotate(ctx context.Context, k *store.Key, typ string, retry bo
 	}
 }
 
+// kmsItself is the caller of Sweep's audit records: KMS acting on a key
+// of the key's account (CloudTrail's DeleteKey and RotateKey events).
+func kmsItself(k store.Key) Caller {
+	return Caller{Account: k.Account, Region: k.Region, Service: "kms.amazonaws.com"}
+}
+
 // errRotated: another rotation of the key won (not an API error kind: the
 // callers handle it).
 var errRotated = errors.New("kms: concurrent rotation")
@@ -312,14 +318,16 @@ func (s *Service) Sweep(ctx context.Context) (deleted, rotated int, err error) {
 			switch {
 			case !k.DeletionDate.IsZero() && !k.DeletionDate.After(now) && k.KeyState == statePendingDeletion:
 				err := s.st.DeleteKey(ctx, k.ID)
+				if errors.Is(err, store.ErrNotFound) { // another node did
+					s.purge(k.ID)
+					continue
+				}
 				if err == nil {
 					deleted++
 					s.log.Info("kms: key deleted at its deletion date", "key", k.ARN)
-				} else if !errors.Is(err, store.ErrNotFound) {
-					note(fmt.Errorf("kms: sweep: deleting %s: %w", k.ID, err))
-					continue
+					s.purge(k.ID)
 				}
-				s.purge(k.ID)
+				note(s.audit(ctx, kmsItself(k), "DeleteKey", &k, map[string]any{"keyId": k.ID}, false, err))
 			case !k.NextRotation.IsZero() && !k.NextRotation.After(now) && k.RotationEnabled && k.KeyState != statePendingDeletion:
 				kk := k
 				err := s.rotate(ctx, &kk, rotationAutomatic, false, func(cur *store.Key) error {
@@ -330,15 +338,13 @@ func (s *Service) Sweep(ctx context.Context) (deleted, rotated int, err error) {
 					return nil
 				})
 				switch {
-				case err == nil:
-					rotated++
-				case errors.Is(err, errNotDue), errors.Is(err, errRotated):
+				case errors.Is(err, errNotDue), errors.Is(err, errRotated), errors.Is(err, ErrNotFound), errors.Is(err, ErrInvalidState):
+					// Another node rotated, or the key changed meanwhile.
 				default:
-					var ke *Error
-					if errors.As(err, &ke) && errors.Is(err, ErrNotFound) {
-						break
+					if err == nil {
+						rotated++
 					}
-					note(fmt.Errorf("kms: sweep: rotating %s: %w", k.ID, err))
+					note(s.audit(ctx, kmsItself(k), "RotateKey", &kk, map[string]any{"keyId": k.ID, "rotationType": rotationAutomatic}, false, err))
 				}
 			default:
 				// A date that is due but means nothing in the key's state:
