@@ -21,9 +21,13 @@ func validAliasName(name string) error {
 	if len(name) > 256 {
 		return errorf(ErrValidation, "1 validation error detected: Value at 'aliasName' failed to satisfy constraint: Member must have length less than or equal to 256")
 	}
+	// AWS's answer for a missing prefix (seen from real KMS).
 	rest, ok := strings.CutPrefix(name, "alias/")
-	if !ok || rest == "" {
-		return errorf(ErrInvalidAliasName, "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html")
+	if !ok {
+		return errorf(ErrValidation, "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html")
+	}
+	if rest == "" {
+		return errorf(ErrInvalidAliasName, "Alias name must have at least one character after \"alias/\".")
 	}
 	for i := 0; i < len(rest); i++ {
 		c := rest[i]

@@ -27,11 +27,6 @@ func validPlaintext(p []byte) error {
 }
 
 func validContext(field string, ctx map[string]string) error {
-	for k := range ctx {
-		if k == "" {
-			return errorf(ErrValidation, "Invalid %s: keys must not be empty", field)
-		}
-	}
 	if _, err := envelope.CanonicalContext(ctx); err != nil {
 		return errorf(ErrValidation, "Invalid %s: keys and values must be UTF-8 and at most %d bytes in all", field, envelope.MaxContext)
 	}
