@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sealpost/sealpost/internal/store"
 )
 
 func TestEncryptDecrypt(t *testing.T) {
@@ -286,5 +288,33 @@ func TestRotation(t *testing.T) {
 		wantKind(t, "11th on-demand rotation", err, ErrLimitExceeded)
 		check(v1, "one")
 		check(v3, "three")
+	})
+}
+
+// TestTamperedMaterial: sealed material moved to another key (or changed)
+// does not open: the call fails as internal, never with wrong material.
+func TestTamperedMaterial(t *testing.T) {
+	ctx := context.Background()
+	eachDriver(t, func(t *testing.T, d driver) {
+		st, _ := d.open(t)
+		s := newService(t, st, newClock(), Options{})
+		src := mustCreate(t, s, alice)
+		m, err := st.GetMaterial(ctx, src.KeyID, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flipped := bytes.Clone(m.Sealed)
+		flipped[20] ^= 1
+		for name, sealed := range map[string][]byte{"moved": m.Sealed, "flipped": flipped} {
+			id, _ := s.newKeyID()
+			k := store.Key{ID: id, ARN: KeyARN(region, acctA, id), Account: acctA, Region: region, KeyState: stateEnabled,
+				KeyManager: managerCustomer, KeySpec: specSymmetric, KeyUsage: usageEncrypt, Origin: originKMS,
+				CreatedAt: time.Now(), Policy: defaultKeyPolicy(acctA)}
+			if _, err := st.CreateKey(ctx, k, &store.Material{Version: 1, CreatedAt: time.Now(), MaterialID: "x", Sealed: sealed}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := s.Encrypt(ctx, alice, EncryptInput{KeyID: id, Plaintext: []byte("x")})
+			wantKind(t, "Encrypt with "+name+" material", err, ErrInternal)
+		}
 	})
 }
