@@ -447,3 +447,20 @@ func TestNodes(t *testing.T) {
 	_, err = b.DescribeKey(ctx, alice, k.KeyID, nil)
 	wantKind(t, "node B after deletion", err, ErrNotFound)
 }
+
+// TestAWSManagedKeyOtherAccount: naming another account's alias/aws/sns by
+// ARN creates nothing.
+func TestAWSManagedKeyOtherAccount(t *testing.T) {
+	ctx := context.Background()
+	st, _ := drivers[0].open(t)
+	s := newService(t, st, newClock(), Options{})
+	for _, arn := range []string{AliasARN(region, acctB, "alias/aws/sns"), AliasARN("eu-west-1", acctA, "alias/aws/sns")} {
+		_, err := s.DescribeKey(ctx, alice, arn, nil)
+		wantKind(t, "DescribeKey "+arn, err, ErrNotFound)
+	}
+	for _, c := range []Caller{callerOf(acctB), {Account: acctA, Region: "eu-west-1"}} {
+		if keys, _, err := s.ListKeys(ctx, c, Page{}); err != nil || len(keys) != 0 {
+			t.Fatalf("keys of %s/%s: %v %v", c.Account, c.Region, keys, err)
+		}
+	}
+}

@@ -104,7 +104,10 @@ func (s *Service) resolveKey(ctx context.Context, c Caller, id string, aliasOK b
 	if r.Alias != "" {
 		a, err := s.st.GetAlias(ctx, r.Account, r.Region, r.Alias)
 		switch {
-		case errors.Is(err, store.ErrNotFound) && strings.HasPrefix(r.Alias, "alias/aws/"):
+		case errors.Is(err, store.ErrNotFound) && strings.HasPrefix(r.Alias, "alias/aws/") && r.Account == c.Account && r.Region == c.Region:
+			// Only the account's own first use creates its AWS-managed key:
+			// naming another account's (or region's) would let any caller
+			// create key records for arbitrary accounts.
 			k, err := s.awsManagedKey(ctx, r.Account, r.Region, r.Alias)
 			if err != nil {
 				return store.Key{}, err
