@@ -1,5 +1,34 @@
 package kms
 
+// Key states and what each allows (AWS's "Key states" table):
+//
+//	                           Enabled  Disabled          PendingDeletion
+//	Encrypt, Decrypt, ReEncrypt,
+//	GenerateDataKey*            yes     DisabledException KMSInvalidState
+//	Enable/DisableKeyRotation,
+//	RotateKeyOnDemand           yes     DisabledException KMSInvalidState
+//	EnableKey, DisableKey,
+//	ScheduleKeyDeletion, Tag*,
+//	UpdateKeyDescription,
+//	CreateAlias/UpdateAlias to  yes     yes               KMSInvalidState
+//	CancelKeyDeletion           KMSInvalidState ("is not pending deletion.")  yes -> Disabled
+//	DescribeKey, Get/PutKeyPolicy, ListKeyPolicies, ListResourceTags,
+//	GetKeyRotationStatus, ListKeyRotations, ListAliases, DeleteAlias: every state
+//
+// A key pending deletion is deleted by Sweep at its DeletionDate
+// (store.DeleteKey: material versions, aliases and grants go with it; the
+// key is NotFound and its blobs are InvalidCiphertext afterwards). It is
+// not rotated while pending; CancelKeyDeletion makes it Disabled and, when
+// automatic rotation is on, schedules the next rotation one period later.
+//
+// AWS-managed keys (KeyManager AWS): their key policy allows no
+// management, so authorize refuses it (AccessDeniedException); behind it,
+// the domain refuses DisableKey, EnableKey, ScheduleKeyDeletion,
+// CancelKeyDeletion, Tag/UntagResource, UpdateKeyDescription and aliases
+// to them with AccessDeniedException, and PutKeyPolicy and rotation
+// changes with UnsupportedOperationException (the API reference says
+// AWS-managed keys cannot do those). KMS rotates them every 365 days.
+
 import (
 	"context"
 	"errors"
