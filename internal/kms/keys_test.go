@@ -464,3 +464,42 @@ func TestAWSManagedKeyOtherAccount(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepTwoNodes: nodes sweeping at the same time rotate a due key once
+// and delete a due key once.
+func TestSweepTwoNodes(t *testing.T) {
+	ctx := context.Background()
+	st, another := drivers[1].open(t)
+	clk := newClock()
+	a := newService(t, st, clk, Options{})
+	b := newService(t, another(), clk, Options{})
+	rot, del := mustCreate(t, a, alice), mustCreate(t, a, alice)
+	if err := a.EnableKeyRotation(ctx, alice, rot.KeyID, 90); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ScheduleKeyDeletion(ctx, alice, del.KeyID, 7); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(91 * 24 * time.Hour)
+	var wg sync.WaitGroup
+	res := make([][2]int, 2)
+	for i, s := range []*Service{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, r, err := s.Sweep(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			res[i] = [2]int{d, r}
+		}()
+	}
+	wg.Wait()
+	if res[0][0]+res[1][0] != 1 || res[0][1]+res[1][1] != 1 {
+		t.Fatalf("sweeps (deleted, rotated): %v", res)
+	}
+	rots, _, err := b.ListKeyRotations(ctx, alice, rot.KeyID, Page{})
+	if err != nil || len(rots) != 1 {
+		t.Fatalf("rotations %+v %v", rots, err)
+	}
+}
