@@ -114,7 +114,7 @@ func TestAudit(t *testing.T) {
 		recs, want = recs[:len(recs)-1], want[:len(want)-1]
 		for i, r := range recs {
 			if r.EventName != want[i].name || r.ErrorCode != want[i].code || r.EventSource != "kms.amazonaws.com" ||
-				r.UserIdentity.ARN != alice.Principal || r.AWSRegion != region || r.RequestID != alice.RequestID {
+				r.UserIdentity.ARN != alice.Principal || r.AWSRegion != testRegion || r.RequestID != alice.RequestID {
 				t.Fatalf("record %d: %s %q, want %s %q (%+v)", i, r.EventName, r.ErrorCode, want[i].name, want[i].code, r)
 			}
 			if want[i].code != "" && r.ErrorMessage == "" {

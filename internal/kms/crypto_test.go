@@ -22,7 +22,7 @@ func TestEncryptDecrypt(t *testing.T) {
 		}
 		ec := map[string]string{"aws:sns:topicArn": "arn:aws:sns:us-east-1:111122223333:t", "purpose": "test"}
 		// Every identifier form names the key.
-		for _, id := range []string{k.KeyID, strings.ToUpper(k.KeyID), k.ARN, "alias/app", AliasARN(region, acctA, "alias/app")} {
+		for _, id := range []string{k.KeyID, strings.ToUpper(k.KeyID), k.ARN, "alias/app", AliasARN(testRegion, acctOne, "alias/app")} {
 			out, err := s.Encrypt(ctx, alice, EncryptInput{KeyID: id, Plaintext: []byte("hello"), Context: ec})
 			if err != nil {
 				t.Fatalf("Encrypt(%s): %v", id, err)
@@ -171,12 +171,12 @@ func TestEncryptDecrypt(t *testing.T) {
 		wantKind(t, "GenerateRandom in a custom key store", err, ErrUnsupported)
 
 		// Another account's key: by ARN only (access is authorize's).
-		bob := callerOf(acctB)
+		bob := callerOf(acctTwo)
 		_, err = s.Encrypt(ctx, bob, EncryptInput{KeyID: k.KeyID, Plaintext: []byte("x")})
 		wantKind(t, "another account's key by id", err, ErrNotFound)
 		_, err = s.Encrypt(ctx, bob, EncryptInput{KeyID: "alias/app", Plaintext: []byte("x")})
 		wantKind(t, "another account's key by alias name", err, ErrNotFound)
-		_, err = s.Encrypt(ctx, bob, EncryptInput{KeyID: KeyARN("eu-west-1", acctA, k.KeyID), Plaintext: []byte("x")})
+		_, err = s.Encrypt(ctx, bob, EncryptInput{KeyID: KeyARN("eu-west-1", acctOne, k.KeyID), Plaintext: []byte("x")})
 		wantKind(t, "a key ARN with the wrong region", err, ErrNotFound)
 	})
 }
@@ -307,9 +307,9 @@ func TestTamperedMaterial(t *testing.T) {
 		flipped[20] ^= 1
 		for name, sealed := range map[string][]byte{"moved": m.Sealed, "flipped": flipped} {
 			id, _ := s.newKeyID()
-			k := store.Key{ID: id, ARN: KeyARN(region, acctA, id), Account: acctA, Region: region, KeyState: stateEnabled,
+			k := store.Key{ID: id, ARN: KeyARN(testRegion, acctOne, id), Account: acctOne, Region: testRegion, KeyState: stateEnabled,
 				KeyManager: managerCustomer, KeySpec: specSymmetric, KeyUsage: usageEncrypt, Origin: originKMS,
-				CreatedAt: time.Now(), Policy: defaultKeyPolicy(acctA)}
+				CreatedAt: time.Now(), Policy: defaultKeyPolicy(acctOne)}
 			if _, err := st.CreateKey(ctx, k, &store.Material{Version: 1, CreatedAt: time.Now(), MaterialID: "x", Sealed: sealed}); err != nil {
 				t.Fatal(err)
 			}

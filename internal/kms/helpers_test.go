@@ -14,23 +14,21 @@ import (
 	"github.com/sealpost/sealpost/internal/store/pgstore"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
-
-// clock is an injected clock tests move by hand.
-type clock struct {
+// testClock is an injected clock that tests move by hand.
+type testClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
+func newClock() *testClock { return &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
 
-func (c *clock) Now() time.Time {
+func (c *testClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *clock) Add(d time.Duration) {
+func (c *testClock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
@@ -74,10 +72,10 @@ func eachDriver(t *testing.T, fn func(t *testing.T, d driver)) {
 	}
 }
 
-var testRoot = []byte("0123456789abcdef0123456789abcdef")
+var coreTestRoot = []byte("0123456789abcdef0123456789abcdef")
 
 func testKeyring(t testing.TB) *envelope.Keyring {
-	kr, err := envelope.NewKeyring(testRoot)
+	kr, err := envelope.NewKeyring(coreTestRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,18 +83,18 @@ func testKeyring(t testing.TB) *envelope.Keyring {
 }
 
 // newService returns a Service over st on clk.
-func newService(t testing.TB, st store.KeyStore, clk *clock, opt Options) *Service {
+func newService(t testing.TB, st store.KeyStore, clk *testClock, opt Options) *Service {
 	opt.Now = clk.Now
 	return New(st, testKeyring(t), opt)
 }
 
-const acctA, acctB, region = "111122223333", "444455556666", "us-east-1"
+const acctOne, acctTwo, testRegion = "111122223333", "444455556666", "us-east-1"
 
 func callerOf(account string) Caller {
-	return Caller{Account: account, Region: region, Principal: "arn:aws:iam::" + account + ":root", Authenticated: true, RequestID: "req-1"}
+	return Caller{Account: account, Region: testRegion, Principal: "arn:aws:iam::" + account + ":root", Authenticated: true, RequestID: "req-1"}
 }
 
-var alice = callerOf(acctA)
+var alice = callerOf(acctOne)
 
 // wantKind fails unless err wraps kind (nil kind: no error).
 func wantKind(t *testing.T, what string, err, kind error) {

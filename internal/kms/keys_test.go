@@ -20,7 +20,7 @@ func TestCreateKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !isKeyID(md.KeyID) || md.ARN != KeyARN(region, acctA, md.KeyID) || md.AWSAccountID != acctA || md.KeyState != "Enabled" ||
+		if !isKeyID(md.KeyID) || md.ARN != KeyARN(testRegion, acctOne, md.KeyID) || md.AWSAccountID != acctOne || md.KeyState != "Enabled" ||
 			!md.Enabled || md.KeyManager != "CUSTOMER" || md.KeySpec != "SYMMETRIC_DEFAULT" || md.KeyUsage != "ENCRYPT_DECRYPT" ||
 			md.Origin != "AWS_KMS" || md.Description != "d" || !md.CreationDate.Equal(clk.Now()) || len(md.CurrentKeyMaterialID) != 64 ||
 			md.MultiRegion || len(md.EncryptionAlgorithms) != 1 {
@@ -28,7 +28,7 @@ func TestCreateKey(t *testing.T) {
 		}
 		// Material is sealed in the store, under the key id and version.
 		k, _ := st.GetKey(ctx, md.KeyID)
-		if k.CurrentVersion != 1 || k.Policy != defaultKeyPolicy(acctA) {
+		if k.CurrentVersion != 1 || k.Policy != defaultKeyPolicy(acctOne) {
 			t.Fatalf("record %+v", k)
 		}
 		m, err := st.GetMaterial(ctx, md.KeyID, 1)
@@ -72,7 +72,7 @@ func TestCreateKey(t *testing.T) {
 			{"empty tag key", CreateKeyInput{Tags: []Tag{{"", "1"}}}, ErrTag},
 			{"long tag key", CreateKeyInput{Tags: []Tag{{strings.Repeat("k", 129), "1"}}}, ErrTag},
 			{"long tag value", CreateKeyInput{Tags: []Tag{{"k", strings.Repeat("v", 257)}}}, ErrTag},
-			{"own policy", CreateKeyInput{Policy: defaultKeyPolicy(acctA)}, nil},
+			{"own policy", CreateKeyInput{Policy: defaultKeyPolicy(acctOne)}, nil},
 		} {
 			md, err := s.CreateKey(ctx, alice, c.in)
 			wantKind(t, "CreateKey "+c.name, err, c.kind)
@@ -143,8 +143,8 @@ func TestKeyManagement(t *testing.T) {
 		// Policies.
 		_, _, err := s.GetKeyPolicy(ctx, alice, k.KeyID, "other")
 		wantKind(t, "GetKeyPolicy other", err, ErrNotFound)
-		wantKind(t, "PutKeyPolicy other", s.PutKeyPolicy(ctx, alice, k.KeyID, "other", defaultKeyPolicy(acctA), false), ErrNotFound)
-		pol := strings.Replace(defaultKeyPolicy(acctA), "key-default-1", "mine", 1)
+		wantKind(t, "PutKeyPolicy other", s.PutKeyPolicy(ctx, alice, k.KeyID, "other", defaultKeyPolicy(acctOne), false), ErrNotFound)
+		pol := strings.Replace(defaultKeyPolicy(acctOne), "key-default-1", "mine", 1)
 		var purged []string
 		s.opt.Purge = func(id string) { purged = append(purged, id) }
 		if err := s.PutKeyPolicy(ctx, alice, k.KeyID, "default", pol, false); err != nil {
@@ -175,7 +175,7 @@ func TestListKeys(t *testing.T) {
 		for i := 0; i < 5; i++ {
 			want[mustCreate(t, s, alice).KeyID] = true
 		}
-		mustCreate(t, s, callerOf(acctB))
+		mustCreate(t, s, callerOf(acctTwo))
 		got := map[string]bool{}
 		marker, pages := "", 0
 		for {
@@ -185,7 +185,7 @@ func TestListKeys(t *testing.T) {
 			}
 			pages++
 			for _, e := range page {
-				if e.KeyARN != KeyARN(region, acctA, e.KeyID) {
+				if e.KeyARN != KeyARN(testRegion, acctOne, e.KeyID) {
 					t.Fatalf("entry %+v", e)
 				}
 				got[e.KeyID] = true
@@ -221,7 +221,7 @@ func TestAliases(t *testing.T) {
 		clk := newClock()
 		s := newService(t, st, clk, Options{})
 		k1, k2 := mustCreate(t, s, alice), mustCreate(t, s, alice)
-		bobKey := mustCreate(t, s, callerOf(acctB))
+		bobKey := mustCreate(t, s, callerOf(acctTwo))
 		if err := s.CreateAlias(ctx, alice, "alias/a_b-c/d", k1.KeyID); err != nil {
 			t.Fatal(err)
 		}
@@ -244,7 +244,7 @@ func TestAliases(t *testing.T) {
 			wantKind(t, "CreateAlias "+c.name, s.CreateAlias(ctx, alice, c.alias, c.target), c.kind)
 		}
 		// The same name in another account is another alias.
-		if err := s.CreateAlias(ctx, callerOf(acctB), "alias/a_b-c/d", bobKey.KeyID); err != nil {
+		if err := s.CreateAlias(ctx, callerOf(acctTwo), "alias/a_b-c/d", bobKey.KeyID); err != nil {
 			t.Fatal(err)
 		}
 		clk.Add(time.Minute)
@@ -263,7 +263,7 @@ func TestAliases(t *testing.T) {
 			t.Fatalf("ListAliases = %+v %q %v", as, next, err)
 		}
 		a := as[0]
-		if a.AliasName != "alias/a_b-c/d" || a.AliasARN != AliasARN(region, acctA, a.AliasName) || a.TargetKeyID != k2.KeyID ||
+		if a.AliasName != "alias/a_b-c/d" || a.AliasARN != AliasARN(testRegion, acctOne, a.AliasName) || a.TargetKeyID != k2.KeyID ||
 			!a.LastUpdatedDate.Equal(a.CreationDate.Add(time.Minute)) {
 			t.Fatalf("alias entry %+v", a)
 		}
@@ -289,7 +289,7 @@ func TestAliases(t *testing.T) {
 		_, err = s.Encrypt(ctx, alice, EncryptInput{KeyID: "alias/a_b-c/d", Plaintext: []byte("x")})
 		wantKind(t, "deleted alias", err, ErrNotFound)
 		// Bob's alias of the same name is untouched.
-		if _, err := s.Encrypt(ctx, callerOf(acctB), EncryptInput{KeyID: "alias/a_b-c/d", Plaintext: []byte("x")}); err != nil {
+		if _, err := s.Encrypt(ctx, callerOf(acctTwo), EncryptInput{KeyID: "alias/a_b-c/d", Plaintext: []byte("x")}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -339,18 +339,18 @@ func TestAWSManagedKey(t *testing.T) {
 			t.Fatalf("managed key rotation %+v", rs)
 		}
 		k, _ := st.GetKey(ctx, md.KeyID)
-		if k.Policy != awsManagedKeyPolicy("sns", acctA, region) {
+		if k.Policy != awsManagedKeyPolicy("sns", acctOne, testRegion) {
 			t.Fatalf("managed key policy %s", k.Policy)
 		}
 		// Usable for cryptography; another account gets its own key.
 		viaSNS := alice
-		viaSNS.ViaService = "sns." + region + ".amazonaws.com"
+		viaSNS.ViaService = "sns." + testRegion + ".amazonaws.com"
 		dk, err := s.GenerateDataKey(ctx, viaSNS, DataKeyInput{KeyID: "alias/aws/sns", KeySpec: "AES_256"})
 		if err != nil || dk.KeyARN != md.ARN {
 			t.Fatalf("GenerateDataKey with alias/aws/sns: %v %v", dk.KeyARN, err)
 		}
-		bobs, err := s.DescribeKey(ctx, callerOf(acctB), "alias/aws/sns", nil)
-		if err != nil || bobs.KeyID == md.KeyID || bobs.AWSAccountID != acctB {
+		bobs, err := s.DescribeKey(ctx, callerOf(acctTwo), "alias/aws/sns", nil)
+		if err != nil || bobs.KeyID == md.KeyID || bobs.AWSAccountID != acctTwo {
 			t.Fatalf("bob's managed key %+v %v", bobs, err)
 		}
 		_, err = s.DescribeKey(ctx, alice, "alias/aws/s3", nil)
@@ -371,7 +371,7 @@ func TestAWSManagedKey(t *testing.T) {
 			{"UntagResource", s.UntagResource(ctx, alice, md.KeyID, []string{"a"}), ErrAccessDenied},
 			{"UpdateKeyDescription", s.UpdateKeyDescription(ctx, alice, md.KeyID, "x"), ErrAccessDenied},
 			{"CreateAlias", s.CreateAlias(ctx, alice, "alias/mine", md.KeyID), ErrAccessDenied},
-			{"PutKeyPolicy", s.PutKeyPolicy(ctx, alice, md.KeyID, "default", defaultKeyPolicy(acctA), false), ErrUnsupported},
+			{"PutKeyPolicy", s.PutKeyPolicy(ctx, alice, md.KeyID, "default", defaultKeyPolicy(acctOne), false), ErrUnsupported},
 			{"EnableKeyRotation", s.EnableKeyRotation(ctx, alice, md.KeyID, 90), ErrUnsupported},
 			{"DisableKeyRotation", s.DisableKeyRotation(ctx, alice, md.KeyID), ErrUnsupported},
 			{"RotateKeyOnDemand", func() error { _, err := s.RotateKeyOnDemand(ctx, alice, md.KeyID); return err }(), ErrUnsupported},
@@ -454,11 +454,11 @@ func TestAWSManagedKeyOtherAccount(t *testing.T) {
 	ctx := context.Background()
 	st, _ := drivers[0].open(t)
 	s := newService(t, st, newClock(), Options{})
-	for _, arn := range []string{AliasARN(region, acctB, "alias/aws/sns"), AliasARN("eu-west-1", acctA, "alias/aws/sns")} {
+	for _, arn := range []string{AliasARN(testRegion, acctTwo, "alias/aws/sns"), AliasARN("eu-west-1", acctOne, "alias/aws/sns")} {
 		_, err := s.DescribeKey(ctx, alice, arn, nil)
 		wantKind(t, "DescribeKey "+arn, err, ErrNotFound)
 	}
-	for _, c := range []Caller{callerOf(acctB), {Account: acctA, Region: "eu-west-1"}} {
+	for _, c := range []Caller{callerOf(acctTwo), {Account: acctOne, Region: "eu-west-1"}} {
 		if keys, _, err := s.ListKeys(ctx, c, Page{}); err != nil || len(keys) != 0 {
 			t.Fatalf("keys of %s/%s: %v %v", c.Account, c.Region, keys, err)
 		}

@@ -64,7 +64,7 @@ func TestKeyStates(t *testing.T) {
 			return err
 		}, ok3, ""},
 		{"PutKeyPolicy", func(s *Service, id string, _ []byte) error {
-			return s.PutKeyPolicy(ctx, alice, id, "default", defaultKeyPolicy(acctA), false)
+			return s.PutKeyPolicy(ctx, alice, id, "default", defaultKeyPolicy(acctOne), false)
 		}, ok3, ""},
 		{"ListKeyPolicies", func(s *Service, id string, _ []byte) error {
 			_, _, err := s.ListKeyPolicies(ctx, alice, id, Page{})
