@@ -318,3 +318,26 @@ func TestTamperedMaterial(t *testing.T) {
 		}
 	})
 }
+
+// TestNULInIdentifiers: identifiers with NUL (which the store's keys
+// cannot hold) are NotFound, on both drivers.
+func TestNULInIdentifiers(t *testing.T) {
+	ctx := context.Background()
+	eachDriver(t, func(t *testing.T, d driver) {
+		st, _ := d.open(t)
+		s := newService(t, st, newClock(), Options{})
+		for _, id := range []string{"alias/a\x00b", "arn:aws:kms:us-east-1:111\x00:alias/x", "arn:aws:kms:us-east-1:" + acctOne + ":alias/aws/sns\x00"} {
+			_, err := s.Encrypt(ctx, alice, EncryptInput{KeyID: id, Plaintext: []byte("x")})
+			wantKind(t, "Encrypt with a NUL", err, ErrNotFound)
+		}
+		k := mustCreate(t, s, alice)
+		wantKind(t, "CreateAlias with a NUL", s.CreateAlias(ctx, alice, "alias/a\x00", k.KeyID), ErrValidation)
+		for _, bad := range []string{"a\x00b", "\xff"} {
+			_, err := s.CreateKey(ctx, alice, CreateKeyInput{Description: bad})
+			wantKind(t, "CreateKey description", err, ErrValidation)
+			wantKind(t, "UpdateKeyDescription", s.UpdateKeyDescription(ctx, alice, k.KeyID, bad), ErrValidation)
+			wantKind(t, "tag key", s.TagResource(ctx, alice, k.KeyID, []Tag{{bad, "v"}}), ErrTag)
+			wantKind(t, "tag value", s.TagResource(ctx, alice, k.KeyID, []Tag{{"k", bad}}), ErrTag)
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sealpost/sealpost/internal/envelope"
 	"github.com/sealpost/sealpost/internal/store"
@@ -267,6 +268,9 @@ func validTags(tags []Tag) error {
 		if err := validTagKey(t.Key); err != nil {
 			return err
 		}
+		if !storable(t.Value) {
+			return errorf(ErrTag, "Tag values must be UTF-8 without NUL characters")
+		}
 		if len(t.Value) > 256 {
 			return errorf(ErrTag, "Tag value for key '%s' must be at most 256 characters", t.Key)
 		}
@@ -281,6 +285,9 @@ func validTags(tags []Tag) error {
 func validTagKey(key string) error {
 	if key == "" || len(key) > 128 {
 		return errorf(ErrTag, "Tag keys must be 1 to 128 characters")
+	}
+	if !storable(key) {
+		return errorf(ErrTag, "Tag keys must be UTF-8 without NUL characters")
 	}
 	if strings.HasPrefix(strings.ToLower(key), "aws:") {
 		return errorf(ErrTag, "Tag keys beginning with 'aws:' are reserved for AWS use: %s", key)
@@ -686,8 +693,15 @@ func validDescription(d string) error {
 	if len(d) > maxDescription {
 		return errorf(ErrValidation, "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to %d", maxDescription)
 	}
+	if !storable(d) {
+		return errorf(ErrValidation, "The description must be UTF-8 without NUL characters")
+	}
 	return nil
 }
+
+// storable reports whether s can be stored as text by every driver
+// (PostgreSQL refuses NUL and invalid UTF-8 in text and JSON).
+func storable(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
 
 func validUntagKeys(keys []string) error {
 	for _, t := range keys {

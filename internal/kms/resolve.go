@@ -57,6 +57,9 @@ func parseRef(c Caller, id string, aliasOK bool) (ref, error) {
 	if id == "" {
 		return ref{}, errorf(ErrValidation, "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null")
 	}
+	if strings.IndexByte(id, 0) >= 0 { // no stored identity holds NUL (store contract)
+		return ref{}, errorf(ErrNotFound, "Invalid keyId '%s'", strings.ReplaceAll(id, "\x00", `\0`))
+	}
 	if len(id) > 2048 {
 		return ref{}, errorf(ErrValidation, "1 validation error detected: Value at 'keyId' failed to satisfy constraint: Member must have length less than or equal to 2048")
 	}
