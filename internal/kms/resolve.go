@@ -57,6 +57,9 @@ func parseRef(c Caller, id string, aliasOK bool) (ref, error) {
 	if id == "" {
 		return ref{}, errorf(ErrValidation, "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null")
 	}
+	if strings.IndexByte(id, 0) >= 0 { // no stored identity holds NUL (store contract)
+		return ref{}, errorf(ErrNotFound, "Invalid keyId '%s'", strings.ReplaceAll(id, "\x00", `\0`))
+	}
 	if len(id) > 2048 {
 		return ref{}, errorf(ErrValidation, "1 validation error detected: Value at 'keyId' failed to satisfy constraint: Member must have length less than or equal to 2048")
 	}
@@ -104,7 +107,10 @@ func (s *Service) resolveKey(ctx context.Context, c Caller, id string, aliasOK b
 	if r.Alias != "" {
 		a, err := s.st.GetAlias(ctx, r.Account, r.Region, r.Alias)
 		switch {
-		case errors.Is(err, store.ErrNotFound) && strings.HasPrefix(r.Alias, "alias/aws/"):
+		case errors.Is(err, store.ErrNotFound) && strings.HasPrefix(r.Alias, "alias/aws/") && r.Account == c.Account && r.Region == c.Region:
+			// Only the account's own first use creates its AWS-managed key:
+			// naming another account's (or region's) would let any caller
+			// create key records for arbitrary accounts.
 			k, err := s.awsManagedKey(ctx, r.Account, r.Region, r.Alias)
 			if err != nil {
 				return store.Key{}, err
