@@ -398,14 +398,14 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 		if err := s.validateCreate(c, in); err != nil {
 			return KeyMetadata{}, err
 		}
+		id, err := s.newKeyID()
+		if err != nil {
+			return KeyMetadata{}, err
+		}
 		pol := in.Policy
 		if pol == "" {
 			pol = defaultKeyPolicy(c.Account)
-		} else if err := s.checkPolicy(c, c.Account, pol, in.BypassPolicyLockoutSafetyCheck); err != nil {
-			return KeyMetadata{}, err
-		}
-		id, err := s.newKeyID()
-		if err != nil {
+		} else if err := s.checkKeyPolicy(c, c.Account, KeyARN(c.Region, c.Account, id), pol, in.BypassPolicyLockoutSafetyCheck); err != nil {
 			return KeyMetadata{}, err
 		}
 		m, err := s.newMaterial(id, 1, "")
@@ -560,7 +560,7 @@ func (s *Service) PutKeyPolicy(ctx context.Context, c Caller, keyID, name, doc s
 		if name != "default" {
 			return errorf(ErrNotFound, "No such policy exists: %s", name)
 		}
-		if err := s.checkPolicy(c, k.Account, doc, bypassLockoutCheck); err != nil {
+		if err := s.checkKeyPolicy(c, k.Account, k.ARN, doc, bypassLockoutCheck); err != nil {
 			return err
 		}
 		defer s.purge(k.ID)
