@@ -56,6 +56,10 @@ type Meta struct {
 	SubscriptionARN string              `json:"u,omitempty"`  // confirmations
 	Protocol        string              `json:"p,omitempty"`  // UnsubscribeConfirmation of a deleted subscription
 	Endpoint        string              `json:"e,omitempty"`  // UnsubscribeConfirmation of a deleted subscription
+	// Sealed says the stored body is an sse frame (internal/sse), sealed
+	// under the CMK KeyARN; the body AAD is BodyAAD's.
+	Sealed bool   `json:"x,omitempty"`
+	KeyARN string `json:"k,omitempty"`
 }
 
 // MetaAttr is a stored attribute: Value is the string value, or base64 for
