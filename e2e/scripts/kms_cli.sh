@@ -195,7 +195,8 @@ t_data_key() {
 t_rotate_on_demand() {
 	local id n i
 	id=$(load id)
-	want "rotate KeyId" "$(kms rotate-key-on-demand --key-id "$id" --query KeyId | pyjson d)" "$id"
+	# KeyId is the key id or ARN (moto answers the id, Sealpost the ARN).
+	want "rotate KeyId" "$(kms rotate-key-on-demand --key-id "$id" --query KeyId | pyjson "d.split('/')[-1]")" "$id"
 	# AWS rotates asynchronously; wait up to 10 s for the rotation to be listed.
 	for i in $(seq 20); do
 		n=$(kms list-key-rotations --key-id "$id" | pyjson "sum(1 for r in d.get('Rotations', []) if r['RotationType'] == 'ON_DEMAND')")
