@@ -203,7 +203,12 @@ for name in ("generate-data-key", "decrypt"):
     for t, x in (("moto", m), ("sealpost", s)):
         if x and x.get("error_codes"):
             rows.append((name, f"{t} error codes", json.dumps(x["error_codes"]), "", ""))
-for key, label in (("cpu_s", "server CPU s (both phases)"), ("rss_idle_kb", "server RSS idle MiB"),
+vals = []
+for t in ("moto", "sealpost"):
+    r = rep.get(t)
+    vals.append(sum(x.get("client_cpu_s", 0) for x in r["results"]) if r else None)
+rows.append(("process", "kmsload CPU s (measured phases)", fmt(vals[0]), fmt(vals[1]), ""))
+for key, label in (("cpu_s", "server CPU s (whole kmsload run)"), ("rss_idle_kb", "server RSS idle MiB"),
                    ("rss_peak_kb", "server RSS peak MiB"), ("rss_after_kb", "server RSS after MiB")):
     vals = []
     for t in ("moto", "sealpost"):

@@ -98,6 +98,7 @@ type result struct {
 	Errors      int            `json:"errors"`
 	ErrorCodes  map[string]int `json:"error_codes,omitempty"`
 	Seconds     float64        `json:"seconds"`
+	ClientCPUs  float64        `json:"client_cpu_s"` // this process's user+system CPU seconds in the phase
 	Concurrency int            `json:"concurrency"`
 }
 
@@ -176,8 +177,8 @@ func run(ctx context.Context, o options) error {
 		r := phase(ctx, o.concurrency, o.duration, call)
 		r.Op = op
 		rep.Results = append(rep.Results, r)
-		fmt.Printf("%-18s %9.1f ops/s  p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  max %8.2f ms  calls %d  errors %d %v\n",
-			op, r.OpsPerSec, r.P50Ms, r.P90Ms, r.P99Ms, r.MaxMs, r.Calls, r.Errors, codes(r.ErrorCodes))
+		fmt.Printf("%-18s %9.1f ops/s  p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  max %8.2f ms  calls %d  errors %d  client CPU %.2f s %v\n",
+			op, r.OpsPerSec, r.P50Ms, r.P90Ms, r.P99Ms, r.MaxMs, r.Calls, r.Errors, r.ClientCPUs, codes(r.ErrorCodes))
 	}
 	if o.json {
 		b, _ := json.Marshal(rep)
@@ -218,6 +219,7 @@ func phase(ctx context.Context, workers int, d time.Duration, call func(ctx cont
 	}
 	tallies := make([]tally, workers)
 	var wg sync.WaitGroup
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	deadline := start.Add(d)
 	for w := 0; w < workers; w++ {
@@ -246,7 +248,7 @@ func phase(ctx context.Context, workers int, d time.Duration, call func(ctx cont
 	wg.Wait()
 	elapsed := time.Since(start)
 	var all []time.Duration
-	r := result{ErrorCodes: map[string]int{}, Seconds: elapsed.Seconds(), Concurrency: workers}
+	r := result{ErrorCodes: map[string]int{}, Seconds: elapsed.Seconds(), Concurrency: workers, ClientCPUs: cpuSeconds() - cpu0}
 	for _, t := range tallies {
 		all = append(all, t.lat...)
 		for k, v := range t.codes {
@@ -266,6 +268,15 @@ func phase(ctx context.Context, workers int, d time.Duration, call func(ctx cont
 	}
 	r.P50Ms, r.P90Ms, r.P99Ms, r.MaxMs = pct(0.50), pct(0.90), pct(0.99), pct(1)
 	return r
+}
+
+// cpuSeconds is the user+system CPU time this process used so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // errorCode names an error: the service's code, or the kind of transport
