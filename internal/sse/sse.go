@@ -102,6 +102,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -190,6 +191,7 @@ type dataKey struct {
 	err     error
 	dk      *envelope.DataKey
 	blob    []byte
+	hint    string // the CMK's key id if known before the KMS call, or ""
 	cmkID   string // the CMK's key id (UUID)
 	cmkARN  string
 	rev     int64 // the CMK's store revision when the data key was made
@@ -227,7 +229,7 @@ func (s *Sealer) Seal(ctx context.Context, c kms.Caller, keyID string, aad envel
 	c.Service = ""
 	k := sealKey{topic: aad.TopicARN, keyID: keyID, account: c.Account, princ: c.Principal, userID: c.UserID,
 		identity: c.IdentityPolicy, authenticated: c.Authenticated}
-	e, err := acquire(ctx, s, s.sealing, k, func(e *dataKey) error {
+	e, err := acquire(ctx, s, s.sealing, k, keyHint(keyID), func(e *dataKey) error {
 		out, err := s.kms.GenerateDataKey(ctx, c, kms.DataKeyInput{
 			KeyID: keyID, KeySpec: "AES_256", Context: map[string]string{ContextKey: aad.TopicARN},
 		})
@@ -291,7 +293,7 @@ func (s *Sealer) Open(ctx context.Context, owner, region string, frame []byte, a
 		return nil, &kms.Error{Kind: kms.ErrAccessDenied, Msg: "sse: SNS opens bodies only for topics of the account it acts for"}
 	}
 	k := openKey{digest: sha256.Sum256(blob), topic: aad.TopicARN, owner: owner, region: region}
-	e, err := acquire(ctx, s, s.opening, k, func(e *dataKey) error {
+	e, err := acquire(ctx, s, s.opening, k, strings.ToLower(bl.KeyID), func(e *dataKey) error {
 		c := kms.Caller{Service: ServicePrincipal, Account: owner, Region: region}
 		out, err := s.kms.DecryptForService(ctx, c, kms.DecryptInput{
 			CiphertextBlob: blob, Context: map[string]string{ContextKey: aad.TopicARN},
@@ -340,12 +342,15 @@ func (s *Sealer) fill(ctx context.Context, e *dataKey, blob, key []byte, keyARN 
 // usable while it is younger than ReusePeriod, has been used fewer than
 // MaxMessages times, and its CMK still has the revision it had (and is
 // Enabled); otherwise it is dropped and replaced.
-func acquire[K comparable](ctx context.Context, s *Sealer, m map[K]*dataKey, k K, fetch func(e *dataKey) error) (*dataKey, error) {
+//
+// hint is the CMK's key id when known before the KMS call ("" for an
+// alias): Purge uses it for entries still being fetched.
+func acquire[K comparable](ctx context.Context, s *Sealer, m map[K]*dataKey, k K, hint string, fetch func(e *dataKey) error) (*dataKey, error) {
 	for {
 		s.mu.Lock()
 		e := m[k]
 		if e == nil {
-			e = &dataKey{done: make(chan struct{})}
+			e = &dataKey{done: make(chan struct{}), hint: hint}
 			s.sweepLocked()
 			m[k] = e
 			s.mu.Unlock()
@@ -369,6 +374,9 @@ func acquire[K comparable](ctx context.Context, s *Sealer, m map[K]*dataKey, k K
 			return nil, ctx.Err()
 		}
 		if e.err != nil {
+			if ctx.Err() == nil && (errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
+				continue // the other caller gave up; this one has not
+			}
 			return nil, e.err // the concurrent call's outcome, for the same caller
 		}
 		if s.fresh(ctx, e) && e.uses.Add(1) <= s.opt.MaxMessages {
@@ -418,8 +426,8 @@ func sweepMap[K comparable](m map[K]*dataKey, now time.Time, period time.Duratio
 }
 
 // Purge drops every cached data key of the CMK keyID (key id or ARN),
-// also those still being fetched (their callers use them once; they are
-// not reused).
+// also those still being fetched for it or for an alias (their callers
+// use them once; they are not reused).
 func (s *Sealer) Purge(keyID string) {
 	id := cmkID(keyID)
 	s.mu.Lock()
@@ -435,10 +443,20 @@ func purgeMap[K comparable](m map[K]*dataKey, id string) {
 			if e.cmkID == id {
 				delete(m, k)
 			}
-		default:
-			delete(m, k) // in flight: its CMK is not known yet
+		default: // in flight
+			if e.hint == "" || e.hint == id {
+				delete(m, k)
+			}
 		}
 	}
+}
+
+// keyHint is the key id named by a key id or key ARN, "" for an alias.
+func keyHint(keyID string) string {
+	if strings.HasPrefix(keyID, "alias/") || strings.Contains(keyID, ":alias/") {
+		return ""
+	}
+	return cmkID(keyID)
 }
 
 // cmkID is the key id of a key id or key ARN, lower case.

@@ -405,3 +405,49 @@ func TestConcurrency(t *testing.T) {
 		t.Fatalf("%d GenerateDataKey, %d Decrypt; want 1 and 1", g, d)
 	}
 }
+
+// gatedKMS holds GenerateDataKey until gate is closed, and then fails it
+// for a caller whose context is done (as a cancelled request would).
+type gatedKMS struct {
+	*kms.Service
+	gate    chan struct{}
+	entered chan struct{}
+}
+
+func (g *gatedKMS) GenerateDataKey(ctx context.Context, c kms.Caller, in kms.DataKeyInput) (kms.DataKeyOutput, error) {
+	g.entered <- struct{}{}
+	<-g.gate
+	if err := ctx.Err(); err != nil {
+		return kms.DataKeyOutput{}, err
+	}
+	return g.Service.GenerateDataKey(ctx, c, in)
+}
+
+// TestWaiterOutlivesCancelledCall: a caller waiting for another's
+// GenerateDataKey does not inherit that caller's cancellation.
+func TestWaiterOutlivesCancelledCall(t *testing.T) {
+	e := newEnv(t, envOpts{noAudit: true})
+	g := &gatedKMS{Service: e.kms, gate: make(chan struct{}), entered: make(chan struct{}, 4)}
+	s := New(g, Options{Now: e.clk.Now})
+	ctx1, cancel := context.WithCancel(context.Background())
+	err1 := make(chan error, 1)
+	go func() {
+		_, err := s.Seal(ctx1, rootOf(acctA), e.key.KeyID, aadOf("m1"), []byte("a"))
+		err1 <- err
+	}()
+	<-g.entered // caller 1 is in GenerateDataKey
+	err2 := make(chan error, 1)
+	go func() {
+		_, err := s.Seal(context.Background(), rootOf(acctA), e.key.KeyID, aadOf("m2"), []byte("b"))
+		err2 <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let caller 2 wait on caller 1's entry
+	cancel()
+	close(g.gate)
+	if err := <-err1; !errors.Is(err, context.Canceled) {
+		t.Fatalf("caller 1: %v", err)
+	}
+	if err := <-err2; err != nil {
+		t.Fatalf("caller 2 inherited caller 1's cancellation: %v", err)
+	}
+}
