@@ -222,8 +222,8 @@ func invalid(msg string) error {
 // identifier KMS accepts), as publisher c (whose ViaService Seal sets).
 // KMS errors are returned wrapped, so errors.Is finds the kms.Err* kind.
 func (s *Sealer) Seal(ctx context.Context, c kms.Caller, keyID string, aad envelope.BodyAAD, plaintext []byte) ([]byte, error) {
-	if keyID == "" || aad.TopicARN == "" {
-		return nil, &kms.Error{Kind: kms.ErrValidation, Msg: "sse: Seal needs a key id and a topic ARN"}
+	if keyID == "" || aad.TopicARN == "" || c.Region == "" {
+		return nil, &kms.Error{Kind: kms.ErrValidation, Msg: "sse: Seal needs a key id, a topic ARN and the topic's region"}
 	}
 	c.ViaService = "sns." + c.Region + ".amazonaws.com"
 	c.Service = ""
@@ -289,7 +289,7 @@ func (s *Sealer) Open(ctx context.Context, owner, region string, frame []byte, a
 	if err != nil {
 		return nil, err
 	}
-	if a, perr := arn.Parse(aad.TopicARN); perr != nil || a.Account != owner {
+	if a, perr := arn.Parse(aad.TopicARN); perr != nil || owner == "" || region == "" || a.Account != owner {
 		return nil, &kms.Error{Kind: kms.ErrAccessDenied, Msg: "sse: SNS opens bodies only for topics of the account it acts for"}
 	}
 	k := openKey{digest: sha256.Sum256(blob), topic: aad.TopicARN, owner: owner, region: region}
