@@ -43,6 +43,15 @@
 // log (Options.Audit) before the method returns; params carry no plaintext,
 // data key, ciphertext blob or key material.
 //
+// SNS encryption (internal/sse) uses two internal entry points (foruse.go):
+// DecryptForService, a Decrypt as a service principal acting for an
+// account (its authorization rule is in internal/sse's package doc), and
+// KeyRevision, a cheap check that a key is Enabled and unchanged. With
+// Options.PurgeWait, DisableKey, ScheduleKeyDeletion and PutKeyPolicy
+// wait CacheTTL before returning, so that every node sharing the store
+// refuses the old state once they return (a cached key record is trusted
+// for CacheTTL from when its read started).
+//
 // # Authorization and grants
 //
 // Every call that names a key is decided by authorize (authz.go) as AWS

@@ -113,6 +113,11 @@ type Options struct {
 	// PutKeyPolicy before they return, so that users of cached data keys of
 	// that key (SNS) drop them.
 	Purge func(keyID string)
+	// PurgeWait makes DisableKey, ScheduleKeyDeletion and PutKeyPolicy
+	// wait CacheTTL after their change before returning (set it when
+	// several nodes share the store): every node then refuses the old
+	// state, and drops data keys derived from it, once they return.
+	PurgeWait bool
 }
 
 // Service is the KMS domain.
@@ -149,6 +154,7 @@ func (s *Service) purge(keyID string) {
 	if s.opt.Purge != nil {
 		s.opt.Purge(keyID)
 	}
+	s.waitForNodes()
 }
 
 // Tag is a resource tag.

@@ -163,13 +163,15 @@ func (kc *keyCache) get(ctx context.Context, id string) (store.Key, error) {
 		}
 		return store.Key{}, err
 	}
-	kc.put(k)
+	kc.putAt(k, now) // trusted from when the read started
 	return k, nil
 }
 
 // put caches k (a record just read or written), keeping opened material
 // when the revision is unchanged or newer.
-func (kc *keyCache) put(k store.Key) {
+func (kc *keyCache) put(k store.Key) { kc.putAt(k, kc.s.now()) }
+
+func (kc *keyCache) putAt(k store.Key, now time.Time) {
 	if kc.s.opt.CacheTTL < 0 {
 		return
 	}
@@ -183,7 +185,7 @@ func (kc *keyCache) put(k store.Key) {
 		e = &cachedKey{}
 		kc.m[k.ID] = e
 	}
-	e.key, e.checked = k, kc.s.now()
+	e.key, e.checked = k, now
 }
 
 // material returns an opened material version of k (a copy the caller may
