@@ -315,7 +315,7 @@ func (s *Service) grantAllows(ctx context.Context, c Caller, k store.Key, action
 		return grantConstraintsHold(g, op, a)
 	}
 	for _, gid := range tokenIDs {
-		g, err := s.st.GetGrant(ctx, gid)
+		g, err := s.getGrant(ctx, gid)
 		if errors.Is(err, store.ErrNotFound) {
 			s.forgetGrants(k.ID) // retired or revoked, maybe on another node
 			continue
@@ -384,6 +384,9 @@ func (s *Service) loadGrants(ctx context.Context, keyID string, max int) ([]stor
 	for {
 		gs, next, err := s.st.ListGrants(ctx, keyID, p)
 		if err != nil {
+			return nil, err
+		}
+		if err := s.checkGrants(gs); err != nil {
 			return nil, err
 		}
 		all = append(all, gs...)

@@ -81,7 +81,7 @@ func cryptoParams(keyID string, ctx map[string]string, alg string) map[string]an
 // openMaterial returns material version v of k (the caller wipes it).
 func (s *Service) openMaterial(ctx context.Context, k *store.Key, v int) ([]byte, error) {
 	if v > k.CurrentVersion { // rotated on another node since k was cached
-		nk, err := s.st.GetKey(ctx, k.ID)
+		nk, err := s.getKey(ctx, k.ID)
 		if err != nil {
 			return nil, s.storeErr(err, k)
 		}

@@ -117,12 +117,14 @@ type Options struct {
 
 // Service is the KMS domain.
 type Service struct {
-	st   store.KeyStore
-	kr   *envelope.Keyring
-	opt  Options
-	log  *slog.Logger
-	keys *keyCache
-	az   authzState // parsed key policies, grants (authz.go); zero value ready
+	st  store.KeyStore
+	kr  *envelope.Keyring
+	opt Options
+	// recKey is the record-MAC key (records.go).
+	recKey []byte
+	log    *slog.Logger
+	keys   *keyCache
+	az     authzState // parsed key policies, grants (authz.go); zero value ready
 }
 
 // New returns a Service over st whose key material is sealed by kr.
@@ -137,6 +139,9 @@ func New(st store.KeyStore, kr *envelope.Keyring, opt Options) *Service {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{st: st, kr: kr, opt: opt, log: opt.Log}
+	if kr != nil {
+		s.recKey = kr.RecordMACKey()
+	}
 	s.keys = newKeyCache(s)
 	return s
 }

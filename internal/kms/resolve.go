@@ -156,10 +156,10 @@ func (kc *keyCache) get(ctx context.Context, id string) (store.Key, error) {
 		return k, nil
 	}
 	kc.mu.Unlock()
-	k, err := kc.s.st.GetKey(ctx, id)
+	k, err := kc.s.getKey(ctx, id)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			kc.forget(id)
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, ErrInternal) {
+			kc.forget(id) // gone, or its record fails its check: never used again
 		}
 		return store.Key{}, err
 	}
