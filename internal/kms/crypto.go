@@ -219,7 +219,7 @@ func (s *Service) Decrypt(ctx context.Context, c Caller, in DecryptInput) (Decry
 // (or the same key's current version) without revealing it.
 func (s *Service) ReEncrypt(ctx context.Context, c Caller, in ReEncryptInput) (ReEncryptOutput, error) {
 	var out ReEncryptOutput
-	var src store.Key
+	var src, dst store.Key
 	params := map[string]any{
 		"destinationKeyId":               in.DestinationKeyID,
 		"sourceEncryptionAlgorithm":      orDefault(in.SourceAlgorithm, algSymmetric),
@@ -255,8 +255,7 @@ func (s *Service) ReEncrypt(ctx context.Context, c Caller, in ReEncryptInput) (R
 			}
 		}
 		src = bk
-		dst, err := s.resolveKey(ctx, c, in.DestinationKeyID, true)
-		if err != nil {
+		if dst, err = s.resolveKey(ctx, c, in.DestinationKeyID, true); err != nil {
 			return err
 		}
 		if err := s.authorize(ctx, c, src, "kms:ReEncryptFrom", Access{Context: in.SourceContext, GrantTokens: in.GrantTokens}); err != nil {
@@ -283,7 +282,7 @@ func (s *Service) ReEncrypt(ctx context.Context, c Caller, in ReEncryptInput) (R
 		out = ReEncryptOutput{CiphertextBlob: b, SourceKeyARN: src.ARN, KeyARN: dst.ARN, SourceAlgorithm: algSymmetric, DestinationAlgorithm: algSymmetric}
 		return nil
 	}()
-	return out, s.audit(ctx, c, "ReEncrypt", keyRef(&src), params, true, err)
+	return out, s.auditEvent(ctx, c, "ReEncrypt", auditExtra{keys: []*store.Key{&src, &dst}}, params, true, err)
 }
 
 // GenerateDataKey returns a data key in plaintext and encrypted under a key.

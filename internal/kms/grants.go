@@ -458,7 +458,11 @@ func grantParams(in *CreateGrantInput) map[string]any {
 func (s *Service) CreateGrant(ctx context.Context, c Caller, in CreateGrantInput) (token, grantID string, err error) {
 	var kp *store.Key
 	token, grantID, kp, err = s.createGrant(ctx, c, &in)
-	if err = s.audit(ctx, c, "CreateGrant", kp, grantParams(&in), false, err); err != nil {
+	x := auditExtra{keys: []*store.Key{kp}}
+	if err == nil {
+		x.response = map[string]any{"grantId": grantID}
+	}
+	if err = s.auditEvent(ctx, c, "CreateGrant", x, grantParams(&in), false, err); err != nil {
 		return "", "", err
 	}
 	return token, grantID, nil

@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -250,6 +251,18 @@ func identityOf(c Caller) audit.UserIdentity {
 // failure fails the call (no key use without its record): the returned
 // error is then ErrInternal, else callErr unchanged.
 func (s *Service) audit(ctx context.Context, c Caller, name string, k *store.Key, params map[string]any, readOnly bool, callErr error) error {
+	return s.auditEvent(ctx, c, name, auditExtra{keys: []*store.Key{k}}, params, readOnly, callErr)
+}
+
+// auditExtra is what some records add: more than one key (ReEncrypt: the
+// source and the destination), responseElements (CreateGrant's grantId).
+type auditExtra struct {
+	keys     []*store.Key // nil entries and keys without id are skipped
+	response map[string]any
+}
+
+// auditEvent is audit with the extras.
+func (s *Service) auditEvent(ctx context.Context, c Caller, name string, x auditExtra, params map[string]any, readOnly bool, callErr error) error {
 	if s.opt.Audit == nil {
 		return callErr
 	}
@@ -268,10 +281,16 @@ func (s *Service) audit(ctx context.Context, c Caller, name string, k *store.Key
 	} else if c.Service != "" {
 		e.SourceIP = c.Service
 	}
-	if k != nil && k.ID != "" {
-		e.Resources = []audit.Resource{audit.KeyResource(k.ARN, k.Account)}
-		e.RecipientAccountID = k.Account
+	for _, k := range x.keys {
+		if k == nil || k.ID == "" || slices.ContainsFunc(e.Resources, func(r audit.Resource) bool { return r.ARN == k.ARN }) {
+			continue
+		}
+		if e.Resources == nil {
+			e.RecipientAccountID = k.Account
+		}
+		e.Resources = append(e.Resources, audit.KeyResource(k.ARN, k.Account))
 	}
+	e.ResponseElements = x.response
 	if callErr != nil {
 		var ke *Error
 		if errors.As(callErr, &ke) {
