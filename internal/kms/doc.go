@@ -21,6 +21,13 @@
 // for AWS-managed keys: alias/aws/sns is created on first use per account
 // and region (KeyManager AWS, AWS's key policy for SNS).
 //
+// Caching: a node trusts a key record it read for Options.CacheTTL, and an
+// alias's target (per account, region and name; at most 10,000 aliases)
+// for as long. The node's own writes (key updates, Create/Update/
+// DeleteAlias, a deletion by Sweep, which takes the key's aliases) take
+// effect on it at once; those of other nodes sharing the store within
+// CacheTTL.
+//
 // # Ciphertext
 //
 // Encrypt, GenerateDataKey and ReEncrypt return envelope blobs

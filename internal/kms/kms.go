@@ -124,7 +124,9 @@ type Service struct {
 	recKey []byte
 	log    *slog.Logger
 	keys   *keyCache
-	az     authzState // parsed key policies, grants (authz.go); zero value ready
+	// aliases caches alias resolution (aliascache.go).
+	aliases *aliasCache
+	az      authzState // parsed key policies, grants (authz.go); zero value ready
 }
 
 // New returns a Service over st whose key material is sealed by kr.
@@ -143,6 +145,7 @@ func New(st store.KeyStore, kr *envelope.Keyring, opt Options) *Service {
 		s.recKey = kr.RecordMACKey()
 	}
 	s.keys = newKeyCache(s)
+	s.aliases = newAliasCache(opt.CacheTTL)
 	return s
 }
 

@@ -355,12 +355,14 @@ func (s *Service) Sweep(ctx context.Context) (deleted, rotated int, err error) {
 				err := s.st.DeleteKey(ctx, k.ID)
 				if errors.Is(err, store.ErrNotFound) { // another node did
 					s.purge(k.ID)
+					s.aliases.dropKey(k.ID)
 					continue
 				}
 				if err == nil {
 					deleted++
 					s.log.Info("kms: key deleted at its deletion date", "key", k.ARN)
 					s.purge(k.ID)
+					s.aliases.dropKey(k.ID) // the store deleted its aliases
 				}
 				note(s.audit(ctx, kmsItself(k), "DeleteKey", &k, map[string]any{"keyId": k.ID}, false, err))
 			case !k.NextRotation.IsZero() && !k.NextRotation.After(now) && k.RotationEnabled && k.KeyState != statePendingDeletion:

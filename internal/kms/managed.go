@@ -54,6 +54,7 @@ func (s *Service) awsManagedKey(ctx context.Context, account, region, alias stri
 	if err == nil {
 		s.log.Info("kms: created the AWS managed key", "alias", alias, "key", k.ARN)
 		s.keys.put(k)
+		s.aliases.put(account, region, alias, id, now)
 		return k, nil
 	}
 	// Lost the race (or failed): drop our key, use the winner's.

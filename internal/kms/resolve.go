@@ -106,6 +106,18 @@ func (s *Service) resolveKey(ctx context.Context, c Caller, id string, aliasOK b
 	}
 	keyID := r.KeyID
 	if r.Alias != "" {
+		if id, ok := s.aliases.get(r.Account, r.Region, r.Alias, s.now()); ok {
+			k, err := s.keys.get(ctx, id)
+			if err == nil && k.Account == r.Account && k.Region == r.Region {
+				return k, nil
+			}
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return store.Key{}, err
+			}
+			// The key went (with its aliases) on another node: ask the
+			// store.
+			s.aliases.drop(r.Account, r.Region, r.Alias)
+		}
 		a, err := s.st.GetAlias(ctx, r.Account, r.Region, r.Alias)
 		switch {
 		case errors.Is(err, store.ErrNotFound) && strings.HasPrefix(r.Alias, "alias/aws/") && r.Account == c.Account && r.Region == c.Region:
@@ -123,6 +135,7 @@ func (s *Service) resolveKey(ctx context.Context, c Caller, id string, aliasOK b
 			return store.Key{}, err
 		}
 		keyID = a.KeyID
+		s.aliases.put(r.Account, r.Region, r.Alias, keyID, s.now())
 	}
 	k, err := s.keys.get(ctx, keyID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && (k.Account != r.Account || k.Region != r.Region) {
