@@ -25,7 +25,7 @@ package kms
 import (
 	"context"
 	"errors"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -159,19 +159,28 @@ func (s *Service) request(c Caller, keyARN, action string, a *Access) policy.Req
 		req.Principal.ARN = "arn:aws:iam::" + c.Account + ":root"
 	}
 	ctx := make(map[string][]string, 4+len(a.Context))
+	// One backing array for the single values (and the sorted keys).
+	vals := make([]string, 0, 2+2*len(a.Context))
+	one := func(v string) []string {
+		vals = append(vals, v)
+		return vals[len(vals)-1 : len(vals) : len(vals)]
+	}
 	if c.Account != "" {
-		ctx["kms:CallerAccount"] = []string{c.Account}
+		ctx["kms:CallerAccount"] = one(c.Account)
 	}
 	if v := viaService(c); v != "" {
-		ctx["kms:ViaService"] = []string{v}
+		ctx["kms:ViaService"] = one(v)
 	}
 	if len(a.Context) > 0 {
-		keys := make([]string, 0, len(a.Context))
 		for k, v := range a.Context {
-			keys = append(keys, k)
-			ctx["kms:EncryptionContext:"+k] = []string{v}
+			ctx["kms:EncryptionContext:"+k] = one(v)
 		}
-		sort.Strings(keys)
+		start := len(vals)
+		for k := range a.Context {
+			vals = append(vals, k)
+		}
+		keys := vals[start:len(vals):len(vals)]
+		slices.Sort(keys)
 		ctx["kms:EncryptionContextKeys"] = keys
 	}
 	if isGrantAction(action) {

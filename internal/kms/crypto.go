@@ -27,7 +27,7 @@ func validPlaintext(p []byte) error {
 }
 
 func validContext(field string, ctx map[string]string) error {
-	if _, err := envelope.CanonicalContext(ctx); err != nil {
+	if err := envelope.CheckContext(ctx); err != nil {
 		return errorf(ErrValidation, "Invalid %s: keys and values must be UTF-8 and at most %d bytes in all", field, envelope.MaxContext)
 	}
 	return nil
@@ -112,7 +112,7 @@ func (s *Service) seal(ctx context.Context, k *store.Key, ec map[string]string, 
 		return nil, err
 	}
 	defer envelope.Wipe(m)
-	b, err := envelope.EncryptBlob(m, envelope.BlobParams{KeyID: k.ID, MaterialVersion: uint32(v), Context: ec}, plaintext, envelope.WithRand(s.opt.Rand))
+	b, err := envelope.EncryptBlob(m, envelope.BlobParams{KeyID: k.ID, MaterialVersion: uint32(v), Context: ec}, plaintext, s.blobOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("kms: encrypting: %w", err)
 	}
@@ -282,7 +282,7 @@ func (s *Service) ReEncrypt(ctx context.Context, c Caller, in ReEncryptInput) (R
 		out = ReEncryptOutput{CiphertextBlob: b, SourceKeyARN: src.ARN, KeyARN: dst.ARN, SourceAlgorithm: algSymmetric, DestinationAlgorithm: algSymmetric}
 		return nil
 	}()
-	return out, s.auditEvent(ctx, c, "ReEncrypt", auditExtra{keys: []*store.Key{&src, &dst}}, params, true, err)
+	return out, s.auditEvent(ctx, c, "ReEncrypt", &src, auditExtra{also: &dst}, params, true, err)
 }
 
 // GenerateDataKey returns a data key in plaintext and encrypted under a key.
@@ -315,9 +315,9 @@ func dataKeySize(in DataKeyInput) (int, error) {
 }
 
 func (s *Service) dataKey(ctx context.Context, c Caller, in DataKeyInput, withPlaintext bool) (DataKeyOutput, error) {
-	name := "GenerateDataKey"
+	name, action := "GenerateDataKey", "kms:GenerateDataKey"
 	if !withPlaintext {
-		name = "GenerateDataKeyWithoutPlaintext"
+		name, action = "GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyWithoutPlaintext"
 	}
 	n, sizeErr := dataKeySize(in)
 	params := map[string]any{"keyId": in.KeyID}
@@ -332,7 +332,7 @@ func (s *Service) dataKey(ctx context.Context, c Caller, in DataKeyInput, withPl
 	}
 	var out DataKeyOutput
 	err := s.keyOp(ctx, c, keyCall{
-		name: name, keyID: in.KeyID, aliasOK: true, action: "kms:" + name,
+		name: name, keyID: in.KeyID, aliasOK: true, action: action,
 		access: Access{Context: in.Context, GrantTokens: in.GrantTokens}, state: usable, readOnly: true,
 		params: params, dryRun: in.DryRun, pre: firstErr(sizeErr, validContext("encryptionContext", in.Context)),
 	}, func(k *store.Key) error {

@@ -458,11 +458,11 @@ func grantParams(in *CreateGrantInput) map[string]any {
 func (s *Service) CreateGrant(ctx context.Context, c Caller, in CreateGrantInput) (token, grantID string, err error) {
 	var kp *store.Key
 	token, grantID, kp, err = s.createGrant(ctx, c, &in)
-	x := auditExtra{keys: []*store.Key{kp}}
+	var x auditExtra
 	if err == nil {
 		x.response = map[string]any{"grantId": grantID}
 	}
-	if err = s.auditEvent(ctx, c, "CreateGrant", x, grantParams(&in), false, err); err != nil {
+	if err = s.auditEvent(ctx, c, "CreateGrant", kp, x, grantParams(&in), false, err); err != nil {
 		return "", "", err
 	}
 	return token, grantID, nil

@@ -122,8 +122,10 @@ type Service struct {
 	opt Options
 	// recKey is the record-MAC key (records.go).
 	recKey []byte
-	log    *slog.Logger
-	keys   *keyCache
+	// blobOpts are the envelope options of every EncryptBlob call.
+	blobOpts []envelope.Option
+	log      *slog.Logger
+	keys     *keyCache
 	// aliases caches alias resolution (aliascache.go).
 	aliases *aliasCache
 	az      authzState // parsed key policies, grants (authz.go); zero value ready
@@ -146,6 +148,9 @@ func New(st store.KeyStore, kr *envelope.Keyring, opt Options) *Service {
 	}
 	s.keys = newKeyCache(s)
 	s.aliases = newAliasCache(opt.CacheTTL)
+	if opt.Rand != nil {
+		s.blobOpts = []envelope.Option{envelope.WithRand(opt.Rand)}
+	}
 	return s
 }
 

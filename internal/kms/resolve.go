@@ -264,18 +264,18 @@ func identityOf(c Caller) audit.UserIdentity {
 // failure fails the call (no key use without its record): the returned
 // error is then ErrInternal, else callErr unchanged.
 func (s *Service) audit(ctx context.Context, c Caller, name string, k *store.Key, params map[string]any, readOnly bool, callErr error) error {
-	return s.auditEvent(ctx, c, name, auditExtra{keys: []*store.Key{k}}, params, readOnly, callErr)
+	return s.auditEvent(ctx, c, name, k, auditExtra{}, params, readOnly, callErr)
 }
 
-// auditExtra is what some records add: more than one key (ReEncrypt: the
-// source and the destination), responseElements (CreateGrant's grantId).
+// auditExtra is what some records add: a second key (ReEncrypt's
+// destination), responseElements (CreateGrant's grantId).
 type auditExtra struct {
-	keys     []*store.Key // nil entries and keys without id are skipped
+	also     *store.Key // nil or without id: none
 	response map[string]any
 }
 
 // auditEvent is audit with the extras.
-func (s *Service) auditEvent(ctx context.Context, c Caller, name string, x auditExtra, params map[string]any, readOnly bool, callErr error) error {
+func (s *Service) auditEvent(ctx context.Context, c Caller, name string, k *store.Key, x auditExtra, params map[string]any, readOnly bool, callErr error) error {
 	if s.opt.Audit == nil {
 		return callErr
 	}
@@ -294,7 +294,7 @@ func (s *Service) auditEvent(ctx context.Context, c Caller, name string, x audit
 	} else if c.Service != "" {
 		e.SourceIP = c.Service
 	}
-	for _, k := range x.keys {
+	for _, k := range [2]*store.Key{k, x.also} {
 		if k == nil || k.ID == "" || slices.ContainsFunc(e.Resources, func(r audit.Resource) bool { return r.ARN == k.ARN }) {
 			continue
 		}
