@@ -119,6 +119,8 @@ func (s *Service) UpdateAlias(ctx context.Context, c Caller, name, targetKeyID s
 			if err := s.authorize(ctx, c, old, "kms:UpdateAlias", Access{}); err != nil {
 				return err
 			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err // e.g. its record fails its integrity check
 		}
 		if err := s.authorize(ctx, c, k, "kms:UpdateAlias", Access{}); err != nil {
 			return err

@@ -3,6 +3,7 @@ package kms
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -64,8 +65,13 @@ func TestKeyRecordIntegrity(t *testing.T) {
 		var logs syncBuf
 		opt := Options{Log: slog.New(slog.NewTextHandler(&logs, nil))}
 		s := newService(t, st, clk, opt)
-		for _, tc := range tampers {
+		good := mustCreate(t, s, alice)
+		for i, tc := range tampers {
 			md := mustCreate(t, s, alice)
+			alias := fmt.Sprintf("alias/tampered-%d", i)
+			if err := s.CreateAlias(ctx, alice, alias, md.KeyID); err != nil {
+				t.Fatal(err)
+			}
 			if err := s.DisableKey(ctx, alice, md.KeyID); err != nil {
 				t.Fatal(err)
 			}
@@ -93,6 +99,10 @@ func TestKeyRecordIntegrity(t *testing.T) {
 				_, err = n.GenerateDataKey(ctx, alice, DataKeyInput{KeyID: md.KeyID, KeySpec: "AES_256"})
 				wantKind(t, tc.name+": GenerateDataKey", err, ErrInternal)
 			}
+			_, err := fresh.DescribeKey(ctx, alice, alias, nil)
+			wantKind(t, tc.name+": DescribeKey by alias", err, ErrInternal)
+			// Moving its alias needs kms:UpdateAlias on it: refused too.
+			wantKind(t, tc.name+": UpdateAlias", fresh.UpdateAlias(ctx, alice, alias, good.KeyID), ErrInternal)
 			// An update through the domain does not launder it.
 			wantKind(t, tc.name+": DisableKey", s.DisableKey(ctx, alice, md.KeyID), ErrInternal)
 			if _, err := fresh.rotateOnStore(ctx, md.KeyID); err == nil {
@@ -114,7 +124,7 @@ func TestKeyRecordIntegrity(t *testing.T) {
 			t.Fatalf("Sweep over tampered keys: deleted %d rotated %d err %v", del, rot, err)
 		}
 		keys, _, err := st.ListKeys(ctx, alice.Account, alice.Region, store.Page{})
-		if err != nil || len(keys) != len(tampers) {
+		if err != nil || len(keys) != len(tampers)+1 {
 			t.Fatalf("keys left: %d %v", len(keys), err)
 		}
 		if l := logs.String(); strings.Contains(l, marker) || !strings.Contains(l, "level=ERROR") {
