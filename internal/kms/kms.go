@@ -122,12 +122,18 @@ type Options struct {
 
 // Service is the KMS domain.
 type Service struct {
-	st   store.KeyStore
-	kr   *envelope.Keyring
-	opt  Options
-	log  *slog.Logger
-	keys *keyCache
-	az   authzState // parsed key policies, grants (authz.go); zero value ready
+	st  store.KeyStore
+	kr  *envelope.Keyring
+	opt Options
+	// recKey is the record-MAC key (records.go).
+	recKey []byte
+	// blobOpts are the envelope options of every EncryptBlob call.
+	blobOpts []envelope.Option
+	log      *slog.Logger
+	keys     *keyCache
+	// aliases caches alias resolution (aliascache.go).
+	aliases *aliasCache
+	az      authzState // parsed key policies, grants (authz.go); zero value ready
 }
 
 // New returns a Service over st whose key material is sealed by kr.
@@ -142,7 +148,14 @@ func New(st store.KeyStore, kr *envelope.Keyring, opt Options) *Service {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{st: st, kr: kr, opt: opt, log: opt.Log}
+	if kr != nil {
+		s.recKey = kr.RecordMACKey()
+	}
 	s.keys = newKeyCache(s)
+	s.aliases = newAliasCache(opt.CacheTTL)
+	if opt.Rand != nil {
+		s.blobOpts = []envelope.Option{envelope.WithRand(opt.Rand)}
+	}
 	return s
 }
 
