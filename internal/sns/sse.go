@@ -167,9 +167,9 @@ func requireSecureCaller(c *Caller) error {
 	case c.Service != "":
 		return nil // an internal service-to-service call, not a request
 	case !c.Secure:
-		return errf(ErrInvalidSecurity, "%s (This topic has server-side encryption, and the request came over plain HTTP.)", msgInvalidSecurity)
+		return errf(ErrInvalidSecurity, "%s (Requests to topics with server-side encryption must use HTTPS; this one came over plain HTTP.)", msgInvalidSecurity)
 	case !c.Signed:
-		return errf(ErrInvalidSecurity, "%s (This topic has server-side encryption, and the request had no valid signature.)", msgInvalidSecurity)
+		return errf(ErrInvalidSecurity, "%s (Requests to topics with server-side encryption must be signed with Signature Version 4; this one had no valid signature.)", msgInvalidSecurity)
 	}
 	return nil
 }
