@@ -14,7 +14,9 @@ import (
 // BenchmarkPublish publishes 1 KiB messages to a topic with two SQS
 // subscriptions (each publish: one message and two delivery records,
 // fsynced). "plain" is a topic without SSE, the path every topic without
-// KmsMasterKeyId takes.
+// KmsMasterKeyId takes; "sse-testsealer" is an SSE topic whose bodies are
+// sealed by the tests' envelope-only sealer (AES-GCM, no KMS, no data-key
+// cache): what SSE costs on the sns side.
 func BenchmarkPublish(b *testing.B) {
 	b.Run("plain", func(b *testing.B) {
 		ctx := context.Background()
@@ -25,6 +27,16 @@ func BenchmarkPublish(b *testing.B) {
 		defer st.Close()
 		svc := sns.New(st, sns.Options{PublicURL: "http://x", CacheTTL: time.Hour})
 		benchPublish(b, ctx, svc, nil)
+	})
+	b.Run("sse-testsealer", func(b *testing.B) {
+		ctx := context.Background()
+		st, err := pebblestore.Open(filepath.Join(b.TempDir(), "db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		svc := sns.New(st, sns.Options{PublicURL: "http://x", CacheTTL: time.Hour, Sealer: &testSealer{discard: true}, DedupKey: make([]byte, 32)})
+		benchPublish(b, ctx, svc, map[string]string{"KmsMasterKeyId": "alias/bench"})
 	})
 }
 

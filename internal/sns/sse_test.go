@@ -31,6 +31,8 @@ type testSealer struct {
 	given  [][]byte
 	err    error
 	frames int
+	// discard keeps no record of calls (benchmarks).
+	discard bool
 }
 
 type sealCall struct {
@@ -42,8 +44,10 @@ type sealCall struct {
 func (s *testSealer) Seal(ctx context.Context, c kms.Caller, keyID string, aad envelope.BodyAAD, pt []byte) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = append(s.calls, sealCall{c, keyID, aad})
-	s.given = append(s.given, pt)
+	if !s.discard {
+		s.calls = append(s.calls, sealCall{c, keyID, aad})
+		s.given = append(s.given, pt)
+	}
 	if s.err != nil {
 		return nil, s.err
 	}
