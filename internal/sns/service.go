@@ -24,6 +24,12 @@
 //
 // Durability: Publish and PublishBatch return only after the message and its
 // deliveries are durable in the store.
+//
+// Server-side encryption: bodies of messages published to topics with a
+// KmsMasterKeyId are sealed by Options.Sealer before anything is stored,
+// and requests about such topics need TLS and a verified signature; see
+// sse.go for the rules. This package uses only internal/kms's Caller type
+// and error kinds (kms does not import sns).
 package sns
 
 import (
