@@ -74,15 +74,16 @@ type Server struct {
 	audit  *audit.Writer
 	kms    *kms.Service
 	kmsAPI *kmsapi.API
+	eng    *delivery.Engine
+	met    *metrics
+	tls    DevTLS
+	http   *http.Server
+	ln     net.Listener
+	gate   requestGate
+
 	// kmsSkew moves the KMS clock (deletion and rotation dates) ahead of
 	// the wall clock; only tests set it (kms_export_test.go).
 	kmsSkew atomic.Int64
-	eng     *delivery.Engine
-	met     *metrics
-	tls     DevTLS
-	http    *http.Server
-	ln      net.Listener
-	gate    requestGate
 }
 
 // Connection timeouts. A client gets sniffTimeout to send its first byte
