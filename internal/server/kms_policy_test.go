@@ -376,3 +376,77 @@ func TestKMSIdentityPolicyDeny(t *testing.T) {
 		kmsOK(t, "root Decrypt", err)
 	}
 }
+
+// TestKMSPolicyConditionKeys: condition keys the front door feeds into key
+// policies, through real clients: kms:CallerAccount, aws:PrincipalArn,
+// kms:EncryptionContextKeys, aws:SecureTransport (HTTP refused, HTTPS
+// allowed), and a grant's EncryptionContextSubset constraint.
+func TestKMSPolicyConditionKeys(t *testing.T) {
+	ctx := context.Background()
+	w := newKMSWorld(t)
+	const describer = "arn:aws:iam::" + kmsAcctB + ":user/describer"
+
+	// kms:CallerAccount: anyone of account B may Encrypt.
+	k := kmsKey(t, w.a, kmsPolicy(rootOfA, `{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Encrypt", "Resource": "*",
+		"Condition": {"StringEquals": {"kms:CallerAccount": "`+kmsAcctB+`"}}}`))
+	_, err := kmsEncrypt(w.b, aws.ToString(k.Arn), nil)
+	kmsOK(t, "B Encrypt under kms:CallerAccount", err)
+
+	// aws:PrincipalArn: a Deny for B's describer user only.
+	k = kmsKey(t, w.a, kmsPolicy(rootOfA,
+		`{"Effect": "Allow", "Principal": {"AWS": "`+kmsAcctB+`"}, "Action": "kms:DescribeKey", "Resource": "*"}`,
+		`{"Effect": "Deny", "Principal": "*", "Action": "kms:DescribeKey", "Resource": "*",
+		  "Condition": {"ArnEquals": {"aws:PrincipalArn": "`+describer+`"}}}`))
+	arn := aws.ToString(k.Arn)
+	_, err = w.b.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(arn)})
+	kmsOK(t, "B root DescribeKey", err)
+	_, err = w.bDescribe.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(arn)})
+	kmsDenied(t, "describer DescribeKey under aws:PrincipalArn Deny", err, describer, "DescribeKey", arn)
+
+	// kms:EncryptionContextKeys: B may Encrypt only with context keys
+	// among topic and tenant (and at least one).
+	k = kmsKey(t, w.a, kmsPolicy(rootOfA, `{"Effect": "Allow", "Principal": {"AWS": "`+kmsRootB+`"}, "Action": "kms:Encrypt", "Resource": "*",
+		"Condition": {"ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["topic", "tenant"]}, "Null": {"kms:EncryptionContextKeys": "false"}}}`))
+	arn = aws.ToString(k.Arn)
+	for _, tc := range []struct {
+		ec map[string]string
+		ok bool
+	}{
+		{map[string]string{"topic": "a"}, true},
+		{map[string]string{"topic": "a", "tenant": "b"}, true},
+		{map[string]string{"topic": "a", "other": "b"}, false},
+		{nil, false},
+	} {
+		_, err := kmsEncrypt(w.b, arn, tc.ec)
+		if tc.ok {
+			kmsOK(t, "B Encrypt with context keys of "+stringMap(tc.ec), err)
+		} else {
+			kmsDenied(t, "B Encrypt with context keys of "+stringMap(tc.ec), err, kmsRootB, "Encrypt", arn)
+		}
+	}
+
+	// aws:SecureTransport: a Deny over plain HTTP.
+	k = kmsKey(t, w.a, kmsPolicy(rootOfA, `{"Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*",
+		"Condition": {"Bool": {"aws:SecureTransport": "false"}}}`))
+	arn = aws.ToString(k.Arn)
+	_, err = kmsEncrypt(w.a, arn, nil)
+	kmsDenied(t, "A Encrypt over HTTP", err, kmsRootA, "Encrypt", arn)
+	cfg := w.srv.AWSConfig(t, w.srv.TLSURL(), "AKIAKMSA", "secret-a", "")
+	cfg.RetryMaxAttempts = 1
+	_, err = kmsEncrypt(kms.NewFromConfig(cfg), arn, nil)
+	kmsOK(t, "A Encrypt over HTTPS", err)
+
+	// A grant to B constrained to a context subset.
+	k = kmsKey(t, w.a, "")
+	arn = aws.ToString(k.Arn)
+	_, err = w.a.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: k.KeyId, GranteePrincipal: aws.String(kmsRootB),
+		Operations:  []types.GrantOperation{types.GrantOperationEncrypt},
+		Constraints: &types.GrantConstraints{EncryptionContextSubset: map[string]string{"topic": "orders"}}})
+	kmsOK(t, "CreateGrant with constraints", err)
+	_, err = kmsEncrypt(w.b, arn, map[string]string{"topic": "orders", "extra": "x"})
+	kmsOK(t, "B Encrypt within the grant's context subset", err)
+	for _, ec := range []map[string]string{{"topic": "payments"}, nil} {
+		_, err = kmsEncrypt(w.b, arn, ec)
+		kmsDenied(t, "B Encrypt outside the grant's context subset "+stringMap(ec), err, kmsRootB, "Encrypt", arn)
+	}
+}
