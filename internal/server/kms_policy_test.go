@@ -207,6 +207,14 @@ func TestKMSPolicyCrossAccount(t *testing.T) {
 	}
 	_, err = w.b.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(arn), KeySpec: types.DataKeySpecAes256})
 	kmsDenied(t, "B GenerateDataKey (not in the key policy)", err, kmsRootB, "GenerateDataKey", arn)
+	// An alias ARN of A's names the key for B too; an alias name resolves
+	// in B's own account.
+	_, err = w.a.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/shared"), TargetKeyId: k.KeyId})
+	kmsOK(t, "A CreateAlias", err)
+	_, err = kmsEncrypt(w.b, "arn:aws:kms:us-east-1:"+kmsAcctA+":alias/shared", nil)
+	kmsOK(t, "B Encrypt by A's alias ARN", err)
+	_, err = kmsEncrypt(w.b, "alias/shared", nil)
+	kmsWant[*types.NotFoundException](t, "B Encrypt by alias name", err, "alias/shared")
 
 	// B's user: the key policy allows its account, its identity policy
 	// allows only DescribeKey.
@@ -449,4 +457,44 @@ func TestKMSPolicyConditionKeys(t *testing.T) {
 		_, err = kmsEncrypt(w.b, arn, ec)
 		kmsDenied(t, "B Encrypt outside the grant's context subset "+stringMap(ec), err, kmsRootB, "Encrypt", arn)
 	}
+}
+
+// TestKMSCrossAccountCreateGrant: A's key policy lets B create grants
+// whose operations are only Decrypt (kms:GrantOperations); B creates one
+// for itself and decrypts A's ciphertext with it; a grant asking for more
+// is refused.
+func TestKMSCrossAccountCreateGrant(t *testing.T) {
+	ctx := context.Background()
+	w := newKMSWorld(t)
+	k := kmsKey(t, w.a, kmsPolicy(rootOfA, `{"Effect": "Allow", "Principal": {"AWS": "`+kmsRootB+`"}, "Action": "kms:CreateGrant", "Resource": "*",
+		"Condition": {"ForAllValues:StringEquals": {"kms:GrantOperations": ["Decrypt"]}}}`))
+	arn := aws.ToString(k.Arn)
+	blob, err := kmsEncrypt(w.a, arn, nil)
+	kmsOK(t, "A Encrypt", err)
+	_, err = w.b.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: blob})
+	kmsDenied(t, "B Decrypt before its grant", err, kmsRootB, "Decrypt", arn)
+
+	_, err = w.b.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(arn), GranteePrincipal: aws.String(kmsRootB),
+		Operations: []types.GrantOperation{types.GrantOperationDecrypt, types.GrantOperationEncrypt}})
+	kmsDenied(t, "B CreateGrant for Decrypt and Encrypt", err, kmsRootB, "CreateGrant", arn)
+	g, err := w.b.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(arn), GranteePrincipal: aws.String(kmsRootB),
+		Operations: []types.GrantOperation{types.GrantOperationDecrypt}})
+	kmsOK(t, "B CreateGrant for Decrypt", err)
+	out, err := w.b.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: blob, GrantTokens: []string{aws.ToString(g.GrantToken)}})
+	kmsOK(t, "B Decrypt with its grant", err)
+	if string(out.Plaintext) != "policy test" {
+		t.Fatalf("plaintext %q", out.Plaintext)
+	}
+	_, err = kmsEncrypt(w.b, arn, nil)
+	kmsDenied(t, "B Encrypt (not granted)", err, kmsRootB, "Encrypt", arn)
+	grants, err := w.a.ListGrants(ctx, &kms.ListGrantsInput{KeyId: k.KeyId})
+	kmsOK(t, "A ListGrants", err)
+	if len(grants.Grants) != 1 || aws.ToString(grants.Grants[0].IssuingAccount) != kmsRootB {
+		t.Fatalf("ListGrants = %+v", grants.Grants)
+	}
+	// The issuing account may retire the grant it created.
+	_, err = w.b.RetireGrant(ctx, &kms.RetireGrantInput{KeyId: aws.String(arn), GrantId: g.GrantId})
+	kmsOK(t, "B RetireGrant of the grant it issued", err)
+	_, err = w.b.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: blob})
+	kmsDenied(t, "B Decrypt after retiring", err, kmsRootB, "Decrypt", arn)
 }
