@@ -87,6 +87,15 @@ func TestKMSKeysSurviveRestartAndTamper(t *testing.T) {
 	if _, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: old}); !isCode(err, "InvalidCiphertextException") {
 		t.Fatalf("Decrypt without the context: %v", err)
 	}
+	// So is one the key policy refuses.
+	locked, err := c.CreateKey(ctx, &kms.CreateKeyInput{BypassPolicyLockoutSafetyCheck: true, Policy: aws.String(`{"Version": "2012-10-17",
+		"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: locked.KeyMetadata.KeyId}); !isCode(err, "AccessDeniedException") {
+		t.Fatalf("DescribeKey of a key whose policy shuts us out: %v", err)
+	}
 	p.kill() // SIGKILL: no shutdown
 
 	p = start(t, addr, dir, "--root-key-file", root)
@@ -160,6 +169,7 @@ func checkAuditVerify(t *testing.T, dir string) {
 	if code != 0 || !strings.Contains(out, "OK: ") || !strings.Contains(out, "chain intact") {
 		t.Fatalf("audit verify of the real log: exit %d\n%s", code, out)
 	}
+	t.Logf("real log: %s", out)
 	log, err := os.ReadFile(filepath.Join(dir, "audit", "audit.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -169,14 +179,22 @@ func checkAuditVerify(t *testing.T, dir string) {
 		lines = lines[:len(lines)-1]
 	}
 	// CreateKey, CreateAlias, Encrypt, RotateKeyOnDemand, Encrypt, CreateKey,
-	// Encrypt, Decrypt (refused), then after the restart 3 Decrypt,
-	// DescribeKey, Encrypt, Decrypt, ListKeyRotations.
-	if len(lines) < 15 {
-		t.Fatalf("audit log has %d records, want at least 15:\n%s", len(lines), log)
+	// Encrypt, Decrypt (refused), CreateKey, DescribeKey (refused), then
+	// after the restart 3 Decrypt, DescribeKey, Encrypt, Decrypt,
+	// ListKeyRotations.
+	// Every call answered before the SIGKILL was audited durably first.
+	if len(lines) != 17 || !strings.Contains(out, "OK: 17 records") {
+		t.Fatalf("audit log has %d records, want 17:\n%s", len(lines), log)
 	}
-	for _, name := range []string{"CreateKey", "CreateAlias", "RotateKeyOnDemand", "ListKeyRotations", `"errorCode":"InvalidCiphertextException"`} {
+	for _, name := range []string{"CreateKey", "CreateAlias", "RotateKeyOnDemand", "ListKeyRotations",
+		`"errorCode":"InvalidCiphertextException"`, `"errorCode":"AccessDeniedException"`} {
 		if !bytes.Contains(log, []byte(name)) {
 			t.Fatalf("audit log has no %s record", name)
+		}
+	}
+	for _, secret := range []string{"before rotation", "after rotation", "other key", "after restart"} {
+		if bytes.Contains(log, []byte(secret)) {
+			t.Fatalf("audit log holds the plaintext %q", secret)
 		}
 	}
 	const i = 4 // 0-based: line 5, seq 5
@@ -202,6 +220,7 @@ func checkAuditVerify(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 		code, out := run("--file", f)
+		t.Logf("record %s: exit %d: %s", tc.name, code, out)
 		if code != 1 || !strings.Contains(out, "BROKEN") || !strings.Contains(out, tc.want) {
 			t.Fatalf("audit verify of a log with a record %s: exit %d, want 1 and %q\n%s", tc.name, code, tc.want, out)
 		}
