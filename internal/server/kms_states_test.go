@@ -290,3 +290,58 @@ func TestKMSKeyLifecycleThroughServer(t *testing.T) {
 		t.Fatal("ListKeys still lists the deleted key")
 	}
 }
+
+// TestKMSAutomaticRotationThroughServer: a key with automatic rotation
+// every 90 days is rotated by the server's sweep when its date passes on
+// the KMS clock (ListKeyRotations shows an AUTOMATIC rotation, the next
+// date moves a period on); ciphertexts of both material versions decrypt.
+func TestKMSAutomaticRotationThroughServer(t *testing.T) {
+	ctx := context.Background()
+	w := newKMSWorld(t)
+	c := w.a
+	k := kmsKey(t, c, "")
+	_, err := c.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: k.KeyId, RotationPeriodInDays: aws.Int32(90)})
+	kmsOK(t, "EnableKeyRotation", err)
+	st, err := c.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: k.KeyId})
+	kmsOK(t, "GetKeyRotationStatus", err)
+	if !st.KeyRotationEnabled || aws.ToInt32(st.RotationPeriodInDays) != 90 || st.NextRotationDate == nil {
+		t.Fatalf("rotation status %v %v %v", st.KeyRotationEnabled, st.RotationPeriodInDays, st.NextRotationDate)
+	}
+	first := *st.NextRotationDate
+	v1, err := kmsEncrypt(c, aws.ToString(k.KeyId), nil)
+	kmsOK(t, "Encrypt v1", err)
+
+	w.srv.AdvanceKMSClock(time.Until(first) - time.Minute)
+	w.srv.SweepKMS(ctx)
+	rots, err := c.ListKeyRotations(ctx, &kms.ListKeyRotationsInput{KeyId: k.KeyId})
+	kmsOK(t, "ListKeyRotations", err)
+	if len(rots.Rotations) != 0 {
+		t.Fatalf("rotated before its date: %+v", rots.Rotations)
+	}
+	w.srv.AdvanceKMSClock(2 * time.Minute)
+	w.srv.SweepKMS(ctx)
+	rots, err = c.ListKeyRotations(ctx, &kms.ListKeyRotationsInput{KeyId: k.KeyId})
+	kmsOK(t, "ListKeyRotations", err)
+	if len(rots.Rotations) != 1 || rots.Rotations[0].RotationType != types.RotationTypeAutomatic {
+		t.Fatalf("rotations after the date: %+v", rots.Rotations)
+	}
+	st, err = c.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: k.KeyId})
+	kmsOK(t, "GetKeyRotationStatus", err)
+	if st.NextRotationDate == nil || st.NextRotationDate.Sub(first) < 89*24*time.Hour {
+		t.Fatalf("next rotation %v, want about 90 days after %v", st.NextRotationDate, first)
+	}
+	v2, err := kmsEncrypt(c, aws.ToString(k.KeyId), nil)
+	kmsOK(t, "Encrypt v2", err)
+	for i, blob := range [][]byte{v1, v2} {
+		out, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: blob})
+		kmsOK(t, "Decrypt", err)
+		if string(out.Plaintext) != "policy test" {
+			t.Fatalf("blob %d: %q", i+1, out.Plaintext)
+		}
+	}
+	md, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: k.KeyId})
+	kmsOK(t, "DescribeKey", err)
+	if aws.ToString(md.KeyMetadata.CurrentKeyMaterialId) != aws.ToString(rots.Rotations[0].KeyMaterialId) {
+		t.Fatalf("current material %s, rotation made %s", aws.ToString(md.KeyMetadata.CurrentKeyMaterialId), aws.ToString(rots.Rotations[0].KeyMaterialId))
+	}
+}
