@@ -207,6 +207,13 @@ func TestKMSPolicyCrossAccount(t *testing.T) {
 	}
 	_, err = w.b.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(arn), KeySpec: types.DataKeySpecAes256})
 	kmsDenied(t, "B GenerateDataKey (not in the key policy)", err, kmsRootB, "GenerateDataKey", arn)
+	// ReEncrypt needs kms:ReEncryptFrom on the source key (Decrypt is not
+	// enough) and kms:ReEncryptTo on the destination.
+	bKey := kmsKey(t, w.b, "")
+	_, err = w.b.ReEncrypt(ctx, &kms.ReEncryptInput{CiphertextBlob: blob, DestinationKeyId: bKey.KeyId})
+	kmsDenied(t, "B ReEncrypt from A's key", err, kmsRootB, "ReEncryptFrom", arn)
+	_, err = w.a.ReEncrypt(ctx, &kms.ReEncryptInput{CiphertextBlob: blob, DestinationKeyId: bKey.Arn})
+	kmsDenied(t, "A ReEncrypt to B's key", err, kmsRootA, "ReEncryptTo", aws.ToString(bKey.Arn))
 	// An alias ARN of A's names the key for B too; an alias name resolves
 	// in B's own account.
 	_, err = w.a.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/shared"), TargetKeyId: k.KeyId})
