@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sealpost/sealpost/internal/audit"
@@ -79,6 +80,10 @@ type Server struct {
 	http   *http.Server
 	ln     net.Listener
 	gate   requestGate
+
+	// kmsSkew moves the KMS clock (deletion and rotation dates) ahead of
+	// the wall clock; only tests set it (kms_export_test.go).
+	kmsSkew atomic.Int64
 }
 
 // Connection timeouts. A client gets sniffTimeout to send its first byte
@@ -166,7 +171,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, 
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
 	undo = append(undo, func() { s.audit.Close() })
-	s.kms = kms.New(ks, kr, kms.Options{Audit: s.audit, Log: log, CacheTTL: cfg.CacheTTL})
+	s.kms = kms.New(ks, kr, kms.Options{Audit: s.audit, Log: log, CacheTTL: cfg.CacheTTL, Now: s.kmsNow})
 	s.kmsAPI = kmsapi.New(s.kms, log)
 	hc, err := subscriberClient(cfg.SubscriberCAs, guard)
 	if err != nil {
@@ -463,6 +468,9 @@ func (s *Server) janitor(ctx context.Context) {
 		}
 	}
 }
+
+// kmsNow is the KMS clock: the wall clock plus kmsSkew (0 but in tests).
+func (s *Server) kmsNow() time.Time { return time.Now().Add(time.Duration(s.kmsSkew.Load())) }
 
 // sweepKeys runs one KMS sweep. Its failures are logged at debug level: the
 // next sweep retries, and keys past their deletion date are refused anyway.
