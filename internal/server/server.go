@@ -169,9 +169,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, 
 	// purge hook reaches the Sealer through s.sealer, set right below,
 	// before any request is served.
 	s.kms = kms.New(ks, kr, kms.Options{Audit: s.audit, Log: log, CacheTTL: cfg.CacheTTL, Purge: s.purgeDataKeys})
-	// TODO(after merging sse-core): kms.Options.PurgeWait = cfg.CacheTTL
-	// on the PostgreSQL driver (other nodes drop their cached data keys of
-	// a key within the KMS cache TTL).
+	// TODO(after merging sse-core): kms.Options{..., PurgeWait: cfg.Store
+	// != "" && cfg.Store != "pebble"}: with several nodes on PostgreSQL,
+	// DisableKey, ScheduleKeyDeletion and PutKeyPolicy then wait the KMS
+	// cache TTL (cfg.CacheTTL) so that every node has dropped its cached
+	// data keys of the key before they return.
 	s.sealer = sse.New(s.kms, sse.Options{ReusePeriod: cfg.SSEDataKeyReuse, OnKMSCall: s.met.kmsCall})
 	sealer := countingSealer{s: s.sealer, m: s.met}
 	// TODO(after merging sse-sns): add Sealer: sealer, DedupKey: kr.DedupKey()
