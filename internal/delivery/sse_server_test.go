@@ -3,11 +3,16 @@ package delivery_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
@@ -111,5 +116,114 @@ func TestSSETopicDeliveredInPlaintextThroughServer(t *testing.T) {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// TestSSEKeyDisabledHoldsDeliveryUntilEnabled: a delivery waiting for a
+// retry is not sent while its key is disabled (each attempt fails without
+// a request) and is delivered, in plaintext, at the first retry after the
+// key is enabled again.
+func TestSSEKeyDisabledHoldsDeliveryUntilEnabled(t *testing.T) {
+	skipIfSSEStub(t)
+	ctx := context.Background()
+	srv := testserver.Start(t, testserver.Options{})
+	hc := srv.HTTPClient(t)
+	kc := srv.KMSClient(t, srv.TLSURL(), "", "", "")
+	c := srv.SNSClient(t, srv.TLSURL(), "", "", "")
+	key, err := kc.CreateKey(ctx, &awskms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic, err := c.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("sse-hold"), Attributes: map[string]string{"KmsMasterKeyId": aws.ToString(key.KeyMetadata.KeyId)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu     sync.Mutex
+		status = 500
+		got    []map[string]any
+		token  string
+		notify = make(chan struct{}, 100)
+	)
+	ep := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		defer mu.Unlock()
+		if m["Type"] == "SubscriptionConfirmation" {
+			token, _ = m["Token"].(string)
+			notify <- struct{}{}
+			return
+		}
+		got = append(got, m)
+		w.WriteHeader(status)
+		notify <- struct{}{}
+	}))
+	defer ep.Close()
+	wait := func(what string, n int) {
+		t.Helper()
+		deadline := time.After(15 * time.Second)
+		for {
+			mu.Lock()
+			done := (n == 0 && token != "") || (n > 0 && len(got) >= n) // n == 0: the confirmation
+			mu.Unlock()
+			if done {
+				return
+			}
+			select {
+			case <-notify:
+			case <-deadline:
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	policy := `{"healthyRetryPolicy":{"minDelayTarget":1,"maxDelayTarget":1,"numRetries":60,"numNoDelayRetries":0,"numMinDelayRetries":60,"numMaxDelayRetries":0,"backoffFunction":"linear"}}`
+	if _, err := c.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(ep.URL + "/hold"),
+		Attributes: map[string]string{"DeliveryPolicy": policy}}); err != nil {
+		t.Fatal(err)
+	}
+	wait("the confirmation", 0)
+	mu.Lock()
+	tok := token
+	mu.Unlock()
+	if _, err := c.ConfirmSubscription(ctx, &sns.ConfirmSubscriptionInput{TopicArn: topic.TopicArn, Token: aws.String(tok)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Publish(ctx, &sns.PublishInput{TopicArn: topic.TopicArn, Message: aws.String("held-marker")}); err != nil {
+		t.Fatal(err)
+	}
+	wait("the first (failing) attempt", 1)
+	if _, err := kc.DisableKey(ctx, &awskms.DisableKeyInput{KeyId: key.KeyMetadata.KeyId}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	status = 200
+	mu.Unlock()
+	// Retries run every second; none may reach the endpoint while the key
+	// is disabled (a wait: what is checked is that nothing happens).
+	time.Sleep(3 * time.Second)
+	mu.Lock()
+	n := len(got)
+	mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d requests reached the endpoint while the key was disabled", n-1)
+	}
+	resp, err := hc.Get(srv.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), `op="Decrypt",outcome="DisabledException"`) {
+		t.Errorf("/metrics shows no refused Decrypt:\n%s", page)
+	}
+	if _, err := kc.EnableKey(ctx, &awskms.EnableKeyInput{KeyId: key.KeyMetadata.KeyId}); err != nil {
+		t.Fatal(err)
+	}
+	wait("the delivery after EnableKey", 2)
+	mu.Lock()
+	defer mu.Unlock()
+	if got[1]["Message"] != "held-marker" {
+		t.Fatalf("delivered %v", got[1])
 	}
 }
