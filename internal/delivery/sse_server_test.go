@@ -227,3 +227,5 @@ func TestSSEKeyDisabledHoldsDeliveryUntilEnabled(t *testing.T) {
 		t.Fatalf("delivered %v", got[1])
 	}
 }
+
+func decodeJSON(r *http.Request, v any) { json.NewDecoder(r.Body).Decode(v) }
