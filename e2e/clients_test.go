@@ -21,7 +21,7 @@ import (
 // generated CA; the scripts use per-run topic prefixes, so the two runs can
 // share the server.
 
-const scriptTimeout = 3 * time.Minute
+const scriptTimeout = 8 * time.Minute
 
 // missingTool skips the test, or fails it in CI, where every client must be
 // installed.

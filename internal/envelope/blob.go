@@ -18,23 +18,41 @@ const (
 	blobInfo    = "sealpost/kms-blob/v1"
 )
 
-// CanonicalContext encodes an encryption context (format in the package doc).
-// Errors wrap ErrInvalidInput.
-func CanonicalContext(ctx map[string]string) ([]byte, error) {
+// CheckContext reports whether CanonicalContext would accept ctx, without
+// encoding it.
+func CheckContext(ctx map[string]string) error {
+	_, err := contextSize(ctx)
+	return err
+}
+
+// contextSize checks ctx and returns the size of its canonical encoding.
+func contextSize(ctx map[string]string) (int, error) {
 	if len(ctx) > 0xffff {
-		return nil, fmt.Errorf("%w: encryption context has too many pairs", ErrInvalidInput)
+		return 0, fmt.Errorf("%w: encryption context has too many pairs", ErrInvalidInput)
 	}
-	keys := make([]string, 0, len(ctx))
 	size := 2
 	for k, v := range ctx {
 		if len(k) > 0xffff || len(v) > 0xffff || !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return nil, fmt.Errorf("%w: encryption context keys and values must be UTF-8 and shorter than 64 KiB", ErrInvalidInput)
+			return 0, fmt.Errorf("%w: encryption context keys and values must be UTF-8 and shorter than 64 KiB", ErrInvalidInput)
 		}
 		size += 4 + len(k) + len(v)
-		keys = append(keys, k)
 	}
 	if size > MaxContext {
-		return nil, fmt.Errorf("%w: encryption context larger than %d bytes encoded", ErrInvalidInput, MaxContext)
+		return 0, fmt.Errorf("%w: encryption context larger than %d bytes encoded", ErrInvalidInput, MaxContext)
+	}
+	return size, nil
+}
+
+// CanonicalContext encodes an encryption context (format in the package doc).
+// Errors wrap ErrInvalidInput.
+func CanonicalContext(ctx map[string]string) ([]byte, error) {
+	size, err := contextSize(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(ctx))
+	for k := range ctx {
+		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	b := make([]byte, 0, size)

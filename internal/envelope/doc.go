@@ -67,6 +67,9 @@
 //	                          the message-signing key
 //	"sealpost/dedup-mac/v1"   keyed-hash key for FIFO deduplication ids
 //	"sealpost/audit-mac/v1"   keyed-hash key for audit-log checkpoints
+//	"sealpost/kms-record-mac/v1"
+//	                          keyed-hash key for the integrity tags (MAC) of
+//	                          KMS key and grant records (format: internal/kms)
 //
 // The root key is uniformly random (or an Argon2id output), so HKDF-Extract
 // needs no salt; the labels separate the keys.

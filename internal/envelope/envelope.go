@@ -64,6 +64,9 @@ func WithArgon2Params(p Argon2Params) Option {
 }
 
 func buildOptions(opts []Option) options {
+	if len(opts) == 0 { // the common case, without a heap-allocated options
+		return options{rand: rand.Reader}
+	}
 	o := options{rand: rand.Reader}
 	for _, f := range opts {
 		f(&o)

@@ -557,3 +557,21 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckContext: CheckContext accepts exactly what CanonicalContext
+// encodes.
+func TestCheckContext(t *testing.T) {
+	big := strings.Repeat("v", MaxContext)
+	for _, ctx := range []map[string]string{
+		nil, {}, {"a": "b"}, {"k": strings.Repeat("v", MaxContext-7)}, {"k": strings.Repeat("v", MaxContext-6)},
+		{"bad\xff": "x"}, {"x": "bad\xff"}, {"k": big},
+	} {
+		_, cerr := CanonicalContext(ctx)
+		if err := CheckContext(ctx); (err == nil) != (cerr == nil) || err != nil && !errors.Is(err, ErrInvalidInput) {
+			t.Fatalf("%d pairs: CheckContext %v, CanonicalContext %v", len(ctx), err, cerr)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { CheckContext(map[string]string{"aws:sns:topicArn": "arn"}) }); n > 1 {
+		t.Fatalf("CheckContext allocates %v times", n)
+	}
+}

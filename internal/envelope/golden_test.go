@@ -26,6 +26,7 @@ func TestGoldenSubkeys(t *testing.T) {
 	}
 	golden(t, "dedup-key.hex", k.DedupKey())
 	golden(t, "audit-key.hex", k.AuditKey())
+	golden(t, "record-mac-key.hex", k.RecordMACKey())
 	c := CheckValue(testRoot)
 	golden(t, "check-value.hex", c[:])
 }

@@ -8,9 +8,10 @@ import (
 
 // HKDF labels of the subkeys (package doc, "Subkeys").
 const (
-	labelWrap  = "sealpost/cmk-wrap/v1"
-	labelDedup = "sealpost/dedup-mac/v1"
-	labelAudit = "sealpost/audit-mac/v1"
+	labelWrap   = "sealpost/cmk-wrap/v1"
+	labelDedup  = "sealpost/dedup-mac/v1"
+	labelAudit  = "sealpost/audit-mac/v1"
+	labelRecord = "sealpost/kms-record-mac/v1"
 )
 
 // Keyring holds the keys derived from the root key. It does not keep the root
@@ -19,6 +20,7 @@ type Keyring struct {
 	wrap  cipher.AEAD
 	dedup []byte
 	audit []byte
+	rec   []byte
 	o     options
 }
 
@@ -46,7 +48,12 @@ func NewKeyring(root []byte, opts ...Option) (*Keyring, error) {
 		Wipe(dedup)
 		return nil, err
 	}
-	return &Keyring{wrap: aead, dedup: dedup, audit: audit, o: buildOptions(opts)}, nil
+	rec, err := deriveKey(root, nil, labelRecord)
+	if err != nil {
+		Wipe(dedup, audit)
+		return nil, err
+	}
+	return &Keyring{wrap: aead, dedup: dedup, audit: audit, rec: rec, o: buildOptions(opts)}, nil
 }
 
 // DedupKey returns a copy of the keyed-hash key for FIFO deduplication ids.
@@ -55,9 +62,13 @@ func (k *Keyring) DedupKey() []byte { return bytes.Clone(k.dedup) }
 // AuditKey returns a copy of the keyed-hash key for audit-log checkpoints.
 func (k *Keyring) AuditKey() []byte { return bytes.Clone(k.audit) }
 
+// RecordMACKey returns a copy of the keyed-hash key for the integrity tags of
+// KMS key and grant records (internal/kms defines what it covers).
+func (k *Keyring) RecordMACKey() []byte { return bytes.Clone(k.rec) }
+
 // Wipe clears the subkeys the Keyring can reach and makes it unusable.
 func (k *Keyring) Wipe() {
-	Wipe(k.dedup, k.audit)
+	Wipe(k.dedup, k.audit, k.rec)
 	k.wrap = nil
 }
 

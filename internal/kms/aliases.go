@@ -90,6 +90,7 @@ func (s *Service) CreateAlias(ctx context.Context, c Caller, name, targetKeyID s
 		case err != nil:
 			return s.storeErr(err, &k)
 		}
+		s.aliases.put(c.Account, c.Region, name, k.ID, now)
 		return nil
 	}()
 	return s.audit(ctx, c, "CreateAlias", keyRef(&k), aliasParams(name, targetKeyID), false, err)
@@ -118,6 +119,8 @@ func (s *Service) UpdateAlias(ctx context.Context, c Caller, name, targetKeyID s
 			if err := s.authorize(ctx, c, old, "kms:UpdateAlias", Access{}); err != nil {
 				return err
 			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err // e.g. its record fails its integrity check
 		}
 		if err := s.authorize(ctx, c, k, "kms:UpdateAlias", Access{}); err != nil {
 			return err
@@ -128,13 +131,17 @@ func (s *Service) UpdateAlias(ctx context.Context, c Caller, name, targetKeyID s
 		if k.KeyManager == managerAWS {
 			return managedDenied(c, "kms:UpdateAlias")(&k)
 		}
-		_, err = s.st.UpdateAlias(ctx, c.Account, c.Region, name, k.ID, s.now())
+		now := s.now()
+		_, err = s.st.UpdateAlias(ctx, c.Account, c.Region, name, k.ID, now)
 		if errors.Is(err, store.ErrNotFound) {
+			s.aliases.drop(c.Account, c.Region, name)
 			return errorf(ErrNotFound, "Alias %s is not found.", AliasARN(c.Region, c.Account, name))
 		}
 		if err != nil {
+			s.aliases.drop(c.Account, c.Region, name)
 			return fmt.Errorf("kms: key store: %w", err)
 		}
+		s.aliases.put(c.Account, c.Region, name, k.ID, now)
 		return nil
 	}()
 	return s.audit(ctx, c, "UpdateAlias", keyRef(&k), aliasParams(name, targetKeyID), false, err)
@@ -162,6 +169,7 @@ func (s *Service) DeleteAlias(ctx context.Context, c Caller, name string) error 
 			return err
 		}
 		err = s.st.DeleteAlias(ctx, c.Account, c.Region, name)
+		s.aliases.drop(c.Account, c.Region, name)
 		if errors.Is(err, store.ErrNotFound) {
 			return errorf(ErrNotFound, "Alias %s is not found.", AliasARN(c.Region, c.Account, name))
 		}

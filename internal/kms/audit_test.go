@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -134,6 +135,78 @@ func TestAudit(t *testing.T) {
 					t.Fatalf("a secret (%d bytes) is in the audit log", len(sec))
 				}
 			}
+		}
+	})
+}
+
+// TestAuditDetails: ReEncrypt's record names the source and the
+// destination key; CreateGrant's has responseElements {"grantId": ...}
+// (and not the grant token).
+func TestAuditDetails(t *testing.T) {
+	ctx := context.Background()
+	eachDriver(t, func(t *testing.T, d driver) {
+		st, _ := d.open(t)
+		w, err := audit.Open(t.TempDir(), audit.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := newService(t, st, newClock(), Options{Audit: w})
+		src, dst := mustCreate(t, s, alice), mustCreate(t, s, alice)
+		enc, err := s.Encrypt(ctx, alice, EncryptInput{KeyID: src.KeyID, Plaintext: []byte("x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ReEncrypt(ctx, alice, ReEncryptInput{CiphertextBlob: enc.CiphertextBlob, DestinationKeyID: dst.KeyID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ReEncrypt(ctx, alice, ReEncryptInput{CiphertextBlob: enc.CiphertextBlob, DestinationKeyID: src.ARN}); err != nil {
+			t.Fatal(err)
+		}
+		tok, gid, err := s.CreateGrant(ctx, alice, CreateGrantInput{KeyID: src.KeyID, GranteePrincipal: callerOf(acctTwo).Principal, Operations: []string{"Decrypt"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = s.CreateGrant(ctx, alice, CreateGrantInput{KeyID: src.KeyID, GranteePrincipal: "nobody", Operations: []string{"Decrypt"}})
+		wantKind(t, "CreateGrant with a bad grantee", err, ErrValidation)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(w.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var recs []audit.Record
+		for _, line := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
+			var r audit.Record
+			if err := json.Unmarshal(line, &r); err != nil {
+				t.Fatal(err)
+			}
+			recs = append(recs, r)
+		}
+		if len(recs) != 7 {
+			t.Fatalf("%d records", len(recs))
+		}
+		arns := func(r audit.Record) []string {
+			var out []string
+			for _, res := range r.Resources {
+				out = append(out, res.ARN)
+			}
+			return out
+		}
+		if r := recs[3]; r.EventName != "ReEncrypt" || !slices.Equal(arns(r), []string{src.ARN, dst.ARN}) || r.RecipientAccountID != acctOne {
+			t.Fatalf("ReEncrypt record: %s %v", r.EventName, arns(r))
+		}
+		if r := recs[4]; r.EventName != "ReEncrypt" || !slices.Equal(arns(r), []string{src.ARN}) {
+			t.Fatalf("ReEncrypt to the same key: %s %v", r.EventName, arns(r))
+		}
+		if r := recs[5]; r.EventName != "CreateGrant" || r.ResponseElements["grantId"] != gid || len(r.ResponseElements) != 1 || !slices.Equal(arns(r), []string{src.ARN}) {
+			t.Fatalf("CreateGrant record: %+v", r)
+		}
+		if r := recs[6]; r.EventName != "CreateGrant" || r.ErrorCode != "ValidationException" || r.ResponseElements != nil {
+			t.Fatalf("refused CreateGrant record: %+v", r)
+		}
+		if bytes.Contains(raw, []byte(tok)) {
+			t.Fatal("the grant token is in the audit log")
 		}
 	})
 }

@@ -25,7 +25,7 @@ package kms
 import (
 	"context"
 	"errors"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -159,19 +159,28 @@ func (s *Service) request(c Caller, keyARN, action string, a *Access) policy.Req
 		req.Principal.ARN = "arn:aws:iam::" + c.Account + ":root"
 	}
 	ctx := make(map[string][]string, 4+len(a.Context))
+	// One backing array for the single values (and the sorted keys).
+	vals := make([]string, 0, 2+2*len(a.Context))
+	one := func(v string) []string {
+		vals = append(vals, v)
+		return vals[len(vals)-1 : len(vals) : len(vals)]
+	}
 	if c.Account != "" {
-		ctx["kms:CallerAccount"] = []string{c.Account}
+		ctx["kms:CallerAccount"] = one(c.Account)
 	}
 	if v := viaService(c); v != "" {
-		ctx["kms:ViaService"] = []string{v}
+		ctx["kms:ViaService"] = one(v)
 	}
 	if len(a.Context) > 0 {
-		keys := make([]string, 0, len(a.Context))
 		for k, v := range a.Context {
-			keys = append(keys, k)
-			ctx["kms:EncryptionContext:"+k] = []string{v}
+			ctx["kms:EncryptionContext:"+k] = one(v)
 		}
-		sort.Strings(keys)
+		start := len(vals)
+		for k := range a.Context {
+			vals = append(vals, k)
+		}
+		keys := vals[start:len(vals):len(vals)]
+		slices.Sort(keys)
 		ctx["kms:EncryptionContextKeys"] = keys
 	}
 	if isGrantAction(action) {
@@ -315,7 +324,7 @@ func (s *Service) grantAllows(ctx context.Context, c Caller, k store.Key, action
 		return grantConstraintsHold(g, op, a)
 	}
 	for _, gid := range tokenIDs {
-		g, err := s.st.GetGrant(ctx, gid)
+		g, err := s.getGrant(ctx, gid)
 		if errors.Is(err, store.ErrNotFound) {
 			s.forgetGrants(k.ID) // retired or revoked, maybe on another node
 			continue
@@ -384,6 +393,9 @@ func (s *Service) loadGrants(ctx context.Context, keyID string, max int) ([]stor
 	for {
 		gs, next, err := s.st.ListGrants(ctx, keyID, p)
 		if err != nil {
+			return nil, err
+		}
+		if err := s.checkGrants(gs); err != nil {
 			return nil, err
 		}
 		all = append(all, gs...)

@@ -112,11 +112,15 @@ func (e *env) key(t testing.TB, account, doc string) store.Key {
 	if doc == "" {
 		doc = defaultKeyPolicy(account)
 	}
-	k, err := e.st.CreateKey(context.Background(), store.Key{
+	nk := store.Key{
 		ID: id, ARN: KeyARN(region, account, id), Account: account, Region: region, KeyState: "Enabled",
 		KeyManager: "CUSTOMER", KeySpec: "SYMMETRIC_DEFAULT", KeyUsage: "ENCRYPT_DECRYPT", Origin: "AWS_KMS",
 		CreatedAt: e.clk.now(), Policy: doc,
-	}, nil)
+	}
+	if err := e.s.macKey(&nk); err != nil {
+		t.Fatal(err)
+	}
+	k, err := e.st.CreateKey(context.Background(), nk, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,3 +61,42 @@ func BenchmarkDecrypt(b *testing.B) {
 		}
 	})
 }
+
+// TestGenerateDataKeyAllocs guards the hot path (GenerateDataKey by id and
+// by alias with the key, its material and the alias cached, no audit): 36
+// allocations per call with Go 1.26's crypto (42 before the alias cache
+// and the allocation work of issue 9; most that remain are the per-call
+// HKDF and AES-GCM of the blob format).
+func TestGenerateDataKeyAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation guard")
+	}
+	st, err := pebblestore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := New(st, testKeyring(t), Options{})
+	ctx := context.Background()
+	md, err := s.CreateKey(ctx, alice, CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateAlias(ctx, alice, "alias/allocs", md.KeyID); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{md.KeyID, "alias/allocs"} {
+		in := DataKeyInput{KeyID: id, KeySpec: "AES_256", Context: map[string]string{"aws:sns:topicArn": "arn:aws:sns:us-east-1:111122223333:t"}}
+		if _, err := s.GenerateDataKey(ctx, alice, in); err != nil {
+			t.Fatal(err)
+		}
+		n := testing.AllocsPerRun(200, func() {
+			if _, err := s.GenerateDataKey(ctx, alice, in); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if n > 36 {
+			t.Fatalf("GenerateDataKey(%s): %v allocations per call, want at most 36", id, n)
+		}
+	}
+}

@@ -27,7 +27,7 @@ func validPlaintext(p []byte) error {
 }
 
 func validContext(field string, ctx map[string]string) error {
-	if _, err := envelope.CanonicalContext(ctx); err != nil {
+	if err := envelope.CheckContext(ctx); err != nil {
 		return errorf(ErrValidation, "Invalid %s: keys and values must be UTF-8 and at most %d bytes in all", field, envelope.MaxContext)
 	}
 	return nil
@@ -81,7 +81,7 @@ func cryptoParams(keyID string, ctx map[string]string, alg string) map[string]an
 // openMaterial returns material version v of k (the caller wipes it).
 func (s *Service) openMaterial(ctx context.Context, k *store.Key, v int) ([]byte, error) {
 	if v > k.CurrentVersion { // rotated on another node since k was cached
-		nk, err := s.st.GetKey(ctx, k.ID)
+		nk, err := s.getKey(ctx, k.ID)
 		if err != nil {
 			return nil, s.storeErr(err, k)
 		}
@@ -112,7 +112,7 @@ func (s *Service) seal(ctx context.Context, k *store.Key, ec map[string]string, 
 		return nil, err
 	}
 	defer envelope.Wipe(m)
-	b, err := envelope.EncryptBlob(m, envelope.BlobParams{KeyID: k.ID, MaterialVersion: uint32(v), Context: ec}, plaintext, envelope.WithRand(s.opt.Rand))
+	b, err := envelope.EncryptBlob(m, envelope.BlobParams{KeyID: k.ID, MaterialVersion: uint32(v), Context: ec}, plaintext, s.blobOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("kms: encrypting: %w", err)
 	}
@@ -219,7 +219,7 @@ func (s *Service) Decrypt(ctx context.Context, c Caller, in DecryptInput) (Decry
 // (or the same key's current version) without revealing it.
 func (s *Service) ReEncrypt(ctx context.Context, c Caller, in ReEncryptInput) (ReEncryptOutput, error) {
 	var out ReEncryptOutput
-	var src store.Key
+	var src, dst store.Key
 	params := map[string]any{
 		"destinationKeyId":               in.DestinationKeyID,
 		"sourceEncryptionAlgorithm":      orDefault(in.SourceAlgorithm, algSymmetric),
@@ -255,8 +255,7 @@ func (s *Service) ReEncrypt(ctx context.Context, c Caller, in ReEncryptInput) (R
 			}
 		}
 		src = bk
-		dst, err := s.resolveKey(ctx, c, in.DestinationKeyID, true)
-		if err != nil {
+		if dst, err = s.resolveKey(ctx, c, in.DestinationKeyID, true); err != nil {
 			return err
 		}
 		if err := s.authorize(ctx, c, src, "kms:ReEncryptFrom", Access{Context: in.SourceContext, GrantTokens: in.GrantTokens}); err != nil {
@@ -283,7 +282,7 @@ func (s *Service) ReEncrypt(ctx context.Context, c Caller, in ReEncryptInput) (R
 		out = ReEncryptOutput{CiphertextBlob: b, SourceKeyARN: src.ARN, KeyARN: dst.ARN, SourceAlgorithm: algSymmetric, DestinationAlgorithm: algSymmetric}
 		return nil
 	}()
-	return out, s.audit(ctx, c, "ReEncrypt", keyRef(&src), params, true, err)
+	return out, s.auditEvent(ctx, c, "ReEncrypt", &src, auditExtra{also: &dst}, params, true, err)
 }
 
 // GenerateDataKey returns a data key in plaintext and encrypted under a key.
@@ -316,9 +315,9 @@ func dataKeySize(in DataKeyInput) (int, error) {
 }
 
 func (s *Service) dataKey(ctx context.Context, c Caller, in DataKeyInput, withPlaintext bool) (DataKeyOutput, error) {
-	name := "GenerateDataKey"
+	name, action := "GenerateDataKey", "kms:GenerateDataKey"
 	if !withPlaintext {
-		name = "GenerateDataKeyWithoutPlaintext"
+		name, action = "GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyWithoutPlaintext"
 	}
 	n, sizeErr := dataKeySize(in)
 	params := map[string]any{"keyId": in.KeyID}
@@ -333,7 +332,7 @@ func (s *Service) dataKey(ctx context.Context, c Caller, in DataKeyInput, withPl
 	}
 	var out DataKeyOutput
 	err := s.keyOp(ctx, c, keyCall{
-		name: name, keyID: in.KeyID, aliasOK: true, action: "kms:" + name,
+		name: name, keyID: in.KeyID, aliasOK: true, action: action,
 		access: Access{Context: in.Context, GrantTokens: in.GrantTokens}, state: usable, readOnly: true,
 		params: params, dryRun: in.DryRun, pre: firstErr(sizeErr, validContext("encryptionContext", in.Context)),
 	}, func(k *store.Key) error {

@@ -310,6 +310,10 @@ func TestTamperedMaterial(t *testing.T) {
 			k := store.Key{ID: id, ARN: KeyARN(testRegion, acctOne, id), Account: acctOne, Region: testRegion, KeyState: stateEnabled,
 				KeyManager: managerCustomer, KeySpec: specSymmetric, KeyUsage: usageEncrypt, Origin: originKMS,
 				CreatedAt: time.Now(), Policy: defaultKeyPolicy(acctOne)}
+			k.CurrentVersion = 1
+			if err := s.macKey(&k); err != nil {
+				t.Fatal(err)
+			}
 			if _, err := st.CreateKey(ctx, k, &store.Material{Version: 1, CreatedAt: time.Now(), MaterialID: "x", Sealed: sealed}); err != nil {
 				t.Fatal(err)
 			}

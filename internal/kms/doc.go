@@ -21,12 +21,60 @@
 // for AWS-managed keys: alias/aws/sns is created on first use per account
 // and region (KeyManager AWS, AWS's key policy for SNS).
 //
+// Caching: a node trusts a key record it read for Options.CacheTTL, and an
+// alias's target (per account, region and name; at most 10,000 aliases)
+// for as long. The node's own writes (key updates, Create/Update/
+// DeleteAlias, a deletion by Sweep, which takes the key's aliases) take
+// effect on it at once; those of other nodes sharing the store within
+// CacheTTL.
+//
 // # Ciphertext
 //
 // Encrypt, GenerateDataKey and ReEncrypt return envelope blobs
 // (envelope.EncryptBlob): self-describing (format version, key id, material
 // version), the canonical encryption context bound as AAD, so Decrypt needs
 // no KeyId and every material version decrypts for ever after rotation.
+//
+// # Record integrity
+//
+// The store is untrusted for record fields too: every key record
+// (store.Key) and grant record (store.Grant) the domain writes carries, in
+// its MAC field, 33 bytes: version 0x01 || HMAC-SHA256(Kr, input), where
+// Kr is the keyring's record-MAC subkey (envelope.Keyring.RecordMACKey,
+// HKDF label "sealpost/kms-record-mac/v1"). The input is
+//
+//	0x01 (format version) || kind (0x01 key, 0x02 grant) || fields
+//
+// and every field is encoded as uint32 big-endian length || bytes:
+// strings as their bytes; integers as 8-byte big-endian two's complement;
+// booleans as one byte 0x00/0x01; times as nothing (length 0) for the zero
+// time, else the 8-byte Unix time in microseconds (the stores keep at least
+// microseconds); a string list as uint32 count || each string
+// length-prefixed; tags as uint32 count || for each tag in ascending byte
+// order of keys, key and value length-prefixed. Fields, in order:
+//
+//	key:   ID, ARN, Account, Region, Description, KeyState, KeyManager,
+//	       KeySpec, KeyUsage, Origin, CreatedAt, DeletionDate,
+//	       PendingWindowDays, RotationEnabled, RotationPeriodDays,
+//	       NextRotation, Policy, Tags, MultiRegion, CurrentVersion
+//	grant: ID, KeyID, GranteePrincipal, RetiringPrincipal, Operations (as
+//	       stored), Constraints, Name, CreatedAt, IssuingAccount
+//
+// (everything but Revision, which the store sets, and MAC). The MAC is
+// computed on every write (CreateKey, the AWS-managed key, every UpdateKey
+// and AddMaterial, which first verify the record they change, so a changed
+// record is never re-sealed; CreateGrant) and verified on every read
+// (key cache fills, ListKeys, Sweep's due keys, every grant read). A
+// record that fails, or has no MAC, is never used: the call answers
+// KMSInternalException, and an ERROR log line names the key or grant id
+// (never the record's data). Sweep neither deletes nor rotates such a key
+// and reports it on every run. RevokeGrant still deletes a grant that
+// fails (removing a grant never widens access). Not covered: replacing a
+// record by an older version of itself (rollback) and deleting records,
+// which need state outside the database; material versions are covered by
+// their own AEAD (SealMaterial binds key id and version). The reserved
+// records of internal/server and internal/snssig (account "sealpost") are
+// never read by this package and carry no MAC.
 //
 // # Errors
 //
@@ -42,6 +90,15 @@
 // a key for a topic. Every call, allowed or refused, is written to the audit
 // log (Options.Audit) before the method returns; params carry no plaintext,
 // data key, ciphertext blob or key material.
+//
+// SNS encryption (internal/sse) uses two internal entry points (foruse.go):
+// DecryptForService, a Decrypt as a service principal acting for an
+// account (its authorization rule is in internal/sse's package doc), and
+// KeyRevision, a cheap check that a key is Enabled and unchanged. With
+// Options.PurgeWait, DisableKey, ScheduleKeyDeletion and PutKeyPolicy
+// wait CacheTTL before returning, so that every node sharing the store
+// refuses the old state once they return (a cached key record is trusted
+// for CacheTTL from when its read started).
 //
 // # Authorization and grants
 //

@@ -285,7 +285,7 @@ func testGrantCreate(t *testing.T, e *env) {
 	// Key states.
 	for state, kind := range map[string]error{"Disabled": ErrDisabled, "PendingDeletion": ErrInvalidState} {
 		sk := e.key(t, acctA, "")
-		if _, err := e.st.UpdateKey(ctx, sk.ID, func(k *store.Key) error { k.KeyState = state; return nil }); err != nil {
+		if _, err := e.st.UpdateKey(ctx, sk.ID, e.s.sealedUpdate(sk.ID, 0, func(k *store.Key) error { k.KeyState = state; return nil })); err != nil {
 			t.Fatal(err)
 		}
 		_, _, err := e.s.CreateGrant(ctx, rootA, CreateGrantInput{KeyID: sk.ID, GranteePrincipal: bobB.Principal, Operations: []string{"Decrypt"}})

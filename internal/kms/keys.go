@@ -178,12 +178,12 @@ func principalOf(c Caller) string {
 // updateKey writes a change of k through the store, re-checking rule on the
 // current record, and caches the result.
 func (s *Service) updateKey(ctx context.Context, k *store.Key, rule stateRule, fn func(*store.Key) error) error {
-	nk, err := s.st.UpdateKey(ctx, k.ID, func(cur *store.Key) error {
+	nk, err := s.st.UpdateKey(ctx, k.ID, s.sealedUpdate(k.ID, 0, func(cur *store.Key) error {
 		if err := checkState(cur, rule); err != nil {
 			return err
 		}
 		return fn(cur)
-	})
+	}))
 	if err != nil {
 		return s.storeErr(err, k)
 	}
@@ -421,6 +421,10 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 		for _, t := range in.Tags {
 			nk.Tags[t.Key] = t.Value
 		}
+		nk.CurrentVersion = m.Version // as the store sets it
+		if err := s.macKey(&nk); err != nil {
+			return KeyMetadata{}, err
+		}
 		if k, err = s.st.CreateKey(ctx, nk, &m); err != nil {
 			return KeyMetadata{}, fmt.Errorf("kms: key store: %w", err)
 		}
@@ -500,6 +504,10 @@ func (s *Service) ListKeys(ctx context.Context, c Caller, p Page) ([]KeyListEntr
 		}
 		out = make([]KeyListEntry, len(keys))
 		for i, k := range keys {
+			if err := s.checkKey(k.ID, &k); err != nil {
+				out = nil
+				return err
+			}
 			out[i] = KeyListEntry{KeyID: k.ID, KeyARN: k.ARN}
 		}
 		next = encodeMarker(cur)

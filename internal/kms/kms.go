@@ -113,16 +113,27 @@ type Options struct {
 	// PutKeyPolicy before they return, so that users of cached data keys of
 	// that key (SNS) drop them.
 	Purge func(keyID string)
+	// PurgeWait makes DisableKey, ScheduleKeyDeletion and PutKeyPolicy
+	// wait CacheTTL after their change before returning (set it when
+	// several nodes share the store): every node then refuses the old
+	// state, and drops data keys derived from it, once they return.
+	PurgeWait bool
 }
 
 // Service is the KMS domain.
 type Service struct {
-	st   store.KeyStore
-	kr   *envelope.Keyring
-	opt  Options
-	log  *slog.Logger
-	keys *keyCache
-	az   authzState // parsed key policies, grants (authz.go); zero value ready
+	st  store.KeyStore
+	kr  *envelope.Keyring
+	opt Options
+	// recKey is the record-MAC key (records.go).
+	recKey []byte
+	// blobOpts are the envelope options of every EncryptBlob call.
+	blobOpts []envelope.Option
+	log      *slog.Logger
+	keys     *keyCache
+	// aliases caches alias resolution (aliascache.go).
+	aliases *aliasCache
+	az      authzState // parsed key policies, grants (authz.go); zero value ready
 }
 
 // New returns a Service over st whose key material is sealed by kr.
@@ -137,7 +148,14 @@ func New(st store.KeyStore, kr *envelope.Keyring, opt Options) *Service {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{st: st, kr: kr, opt: opt, log: opt.Log}
+	if kr != nil {
+		s.recKey = kr.RecordMACKey()
+	}
 	s.keys = newKeyCache(s)
+	s.aliases = newAliasCache(opt.CacheTTL)
+	if opt.Rand != nil {
+		s.blobOpts = []envelope.Option{envelope.WithRand(opt.Rand)}
+	}
 	return s
 }
 
@@ -149,6 +167,7 @@ func (s *Service) purge(keyID string) {
 	if s.opt.Purge != nil {
 		s.opt.Purge(keyID)
 	}
+	s.waitForNodes()
 }
 
 // Tag is a resource tag.

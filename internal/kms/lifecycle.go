@@ -248,7 +248,7 @@ func (s *Service) rotate(ctx context.Context, k *store.Key, typ string, retry bo
 		if err != nil {
 			return err
 		}
-		nk, err := s.st.AddMaterial(ctx, k.ID, m, func(cur *store.Key) error {
+		nk, err := s.st.AddMaterial(ctx, k.ID, m, s.sealedUpdate(k.ID, m.Version, func(cur *store.Key) error {
 			if cur.KeyState == statePendingDeletion {
 				return checkState(cur, notPending)
 			}
@@ -256,13 +256,13 @@ func (s *Service) rotate(ctx context.Context, k *store.Key, typ string, retry bo
 				return fn(cur)
 			}
 			return nil
-		})
+		}))
 		clear(m.Sealed)
 		if errors.Is(err, store.ErrExists) {
 			if !retry || attempt >= 4 {
 				return errRotated
 			}
-			fresh, err := s.st.GetKey(ctx, k.ID)
+			fresh, err := s.getKey(ctx, k.ID)
 			if err != nil {
 				return s.storeErr(err, k)
 			}
@@ -344,17 +344,25 @@ func (s *Service) Sweep(ctx context.Context) (deleted, rotated int, err error) {
 			return deleted, rotated, fmt.Errorf("kms: sweep: %w", err)
 		}
 		for _, k := range keys {
+			if err := s.checkKey(k.ID, &k); err != nil {
+				// Never acted on; reported on every sweep until repaired.
+				note(err)
+				s.keys.forget(k.ID)
+				continue
+			}
 			switch {
 			case !k.DeletionDate.IsZero() && !k.DeletionDate.After(now) && k.KeyState == statePendingDeletion:
 				err := s.st.DeleteKey(ctx, k.ID)
 				if errors.Is(err, store.ErrNotFound) { // another node did
 					s.purge(k.ID)
+					s.aliases.dropKey(k.ID)
 					continue
 				}
 				if err == nil {
 					deleted++
 					s.log.Info("kms: key deleted at its deletion date", "key", k.ARN)
 					s.purge(k.ID)
+					s.aliases.dropKey(k.ID) // the store deleted its aliases
 				}
 				note(s.audit(ctx, kmsItself(k), "DeleteKey", &k, map[string]any{"keyId": k.ID}, false, err))
 			case !k.NextRotation.IsZero() && !k.NextRotation.After(now) && k.RotationEnabled && k.KeyState != statePendingDeletion:
@@ -378,7 +386,7 @@ func (s *Service) Sweep(ctx context.Context) (deleted, rotated int, err error) {
 			default:
 				// A date that is due but means nothing in the key's state:
 				// clear it so that the key is not returned again.
-				_, err := s.st.UpdateKey(ctx, k.ID, func(cur *store.Key) error {
+				_, err := s.st.UpdateKey(ctx, k.ID, s.sealedUpdate(k.ID, 0, func(cur *store.Key) error {
 					if cur.KeyState != statePendingDeletion && !cur.DeletionDate.IsZero() && !cur.DeletionDate.After(now) {
 						cur.DeletionDate = time.Time{}
 					}
@@ -386,7 +394,7 @@ func (s *Service) Sweep(ctx context.Context) (deleted, rotated int, err error) {
 						cur.NextRotation = time.Time{}
 					}
 					return nil
-				})
+				}))
 				if err != nil && !errors.Is(err, store.ErrNotFound) {
 					note(fmt.Errorf("kms: sweep: %s: %w", k.ID, err))
 				}

@@ -34,14 +34,19 @@ func (s *Service) awsManagedKey(ctx context.Context, account, region, alias stri
 		return store.Key{}, err
 	}
 	now := s.now()
-	k, err := s.st.CreateKey(ctx, store.Key{
+	nk := store.Key{
 		ID: id, ARN: KeyARN(region, account, id), Account: account, Region: region,
 		Description: mk.description, KeyState: stateEnabled, KeyManager: managerAWS,
 		KeySpec: specSymmetric, KeyUsage: usageEncrypt, Origin: originKMS, CreatedAt: now,
 		// AWS rotates AWS-managed keys every year.
 		RotationEnabled: true, RotationPeriodDays: defaultRotationDays, NextRotation: now.Add(dayDur(defaultRotationDays)),
 		Policy: awsManagedKeyPolicy(mk.service, account, region), Tags: map[string]string{},
-	}, &m)
+		CurrentVersion: m.Version,
+	}
+	if err := s.macKey(&nk); err != nil {
+		return store.Key{}, err
+	}
+	k, err := s.st.CreateKey(ctx, nk, &m)
 	if err != nil {
 		return store.Key{}, fmt.Errorf("kms: creating the AWS managed key for %s: %w", alias, err)
 	}
@@ -49,6 +54,7 @@ func (s *Service) awsManagedKey(ctx context.Context, account, region, alias stri
 	if err == nil {
 		s.log.Info("kms: created the AWS managed key", "alias", alias, "key", k.ARN)
 		s.keys.put(k)
+		s.aliases.put(account, region, alias, id, now)
 		return k, nil
 	}
 	// Lost the race (or failed): drop our key, use the winner's.

@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -105,6 +106,18 @@ func (s *Service) resolveKey(ctx context.Context, c Caller, id string, aliasOK b
 	}
 	keyID := r.KeyID
 	if r.Alias != "" {
+		if id, ok := s.aliases.get(r.Account, r.Region, r.Alias, s.now()); ok {
+			k, err := s.keys.get(ctx, id)
+			if err == nil && k.Account == r.Account && k.Region == r.Region {
+				return k, nil
+			}
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return store.Key{}, err
+			}
+			// The key went (with its aliases) on another node: ask the
+			// store.
+			s.aliases.drop(r.Account, r.Region, r.Alias)
+		}
 		a, err := s.st.GetAlias(ctx, r.Account, r.Region, r.Alias)
 		switch {
 		case errors.Is(err, store.ErrNotFound) && strings.HasPrefix(r.Alias, "alias/aws/") && r.Account == c.Account && r.Region == c.Region:
@@ -122,6 +135,7 @@ func (s *Service) resolveKey(ctx context.Context, c Caller, id string, aliasOK b
 			return store.Key{}, err
 		}
 		keyID = a.KeyID
+		s.aliases.put(r.Account, r.Region, r.Alias, keyID, s.now())
 	}
 	k, err := s.keys.get(ctx, keyID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && (k.Account != r.Account || k.Region != r.Region) {
@@ -156,20 +170,22 @@ func (kc *keyCache) get(ctx context.Context, id string) (store.Key, error) {
 		return k, nil
 	}
 	kc.mu.Unlock()
-	k, err := kc.s.st.GetKey(ctx, id)
+	k, err := kc.s.getKey(ctx, id)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			kc.forget(id)
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, ErrInternal) {
+			kc.forget(id) // gone, or its record fails its check: never used again
 		}
 		return store.Key{}, err
 	}
-	kc.put(k)
+	kc.putAt(k, now) // trusted from when the read started
 	return k, nil
 }
 
 // put caches k (a record just read or written), keeping opened material
 // when the revision is unchanged or newer.
-func (kc *keyCache) put(k store.Key) {
+func (kc *keyCache) put(k store.Key) { kc.putAt(k, kc.s.now()) }
+
+func (kc *keyCache) putAt(k store.Key, now time.Time) {
 	if kc.s.opt.CacheTTL < 0 {
 		return
 	}
@@ -183,7 +199,7 @@ func (kc *keyCache) put(k store.Key) {
 		e = &cachedKey{}
 		kc.m[k.ID] = e
 	}
-	e.key, e.checked = k, kc.s.now()
+	e.key, e.checked = k, now
 }
 
 // material returns an opened material version of k (a copy the caller may
@@ -250,6 +266,18 @@ func identityOf(c Caller) audit.UserIdentity {
 // failure fails the call (no key use without its record): the returned
 // error is then ErrInternal, else callErr unchanged.
 func (s *Service) audit(ctx context.Context, c Caller, name string, k *store.Key, params map[string]any, readOnly bool, callErr error) error {
+	return s.auditEvent(ctx, c, name, k, auditExtra{}, params, readOnly, callErr)
+}
+
+// auditExtra is what some records add: a second key (ReEncrypt's
+// destination), responseElements (CreateGrant's grantId).
+type auditExtra struct {
+	also     *store.Key // nil or without id: none
+	response map[string]any
+}
+
+// auditEvent is audit with the extras.
+func (s *Service) auditEvent(ctx context.Context, c Caller, name string, k *store.Key, x auditExtra, params map[string]any, readOnly bool, callErr error) error {
 	if s.opt.Audit == nil {
 		return callErr
 	}
@@ -268,10 +296,16 @@ func (s *Service) audit(ctx context.Context, c Caller, name string, k *store.Key
 	} else if c.Service != "" {
 		e.SourceIP = c.Service
 	}
-	if k != nil && k.ID != "" {
-		e.Resources = []audit.Resource{audit.KeyResource(k.ARN, k.Account)}
-		e.RecipientAccountID = k.Account
+	for _, k := range [2]*store.Key{k, x.also} {
+		if k == nil || k.ID == "" || slices.ContainsFunc(e.Resources, func(r audit.Resource) bool { return r.ARN == k.ARN }) {
+			continue
+		}
+		if e.Resources == nil {
+			e.RecipientAccountID = k.Account
+		}
+		e.Resources = append(e.Resources, audit.KeyResource(k.ARN, k.Account))
 	}
+	e.ResponseElements = x.response
 	if callErr != nil {
 		var ke *Error
 		if errors.As(callErr, &ke) {

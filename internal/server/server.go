@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sealpost/sealpost/internal/audit"
@@ -82,6 +83,10 @@ type Server struct {
 	http   *http.Server
 	ln     net.Listener
 	gate   requestGate
+
+	// kmsSkew moves the KMS clock (deletion and rotation dates) ahead of
+	// the wall clock; only tests set it (kms_export_test.go).
+	kmsSkew atomic.Int64
 }
 
 // Connection timeouts. A client gets sniffTimeout to send its first byte
@@ -168,17 +173,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, 
 	// ScheduleKeyDeletion and PutKeyPolicy; the Sealer needs KMS: the
 	// purge hook reaches the Sealer through s.sealer, set right below,
 	// before any request is served.
-	s.kms = kms.New(ks, kr, kms.Options{Audit: s.audit, Log: log, CacheTTL: cfg.CacheTTL, Purge: s.purgeDataKeys})
-	// TODO(after merging sse-core): kms.Options{..., PurgeWait: cfg.Store
-	// != "" && cfg.Store != "pebble"}: with several nodes on PostgreSQL,
-	// DisableKey, ScheduleKeyDeletion and PutKeyPolicy then wait the KMS
-	// cache TTL (cfg.CacheTTL) so that every node has dropped its cached
-	// data keys of the key before they return.
+	// With several nodes on PostgreSQL, DisableKey, ScheduleKeyDeletion and
+	// PutKeyPolicy wait the KMS cache TTL (cfg.CacheTTL) before they
+	// return, so that every node has refused the old key state and dropped
+	// its cached data keys of the key by then (PurgeWait).
+	s.kms = kms.New(ks, kr, kms.Options{Audit: s.audit, Log: log, CacheTTL: cfg.CacheTTL, Now: s.kmsNow,
+		Purge: s.purgeDataKeys, PurgeWait: cfg.Store != "" && cfg.Store != "pebble"})
 	s.sealer = sse.New(s.kms, sse.Options{ReusePeriod: cfg.SSEDataKeyReuse, OnKMSCall: s.met.kmsCall})
 	sealer := countingSealer{s: s.sealer, m: s.met}
-	// TODO(after merging sse-sns): add Sealer: sealer, DedupKey: kr.DedupKey()
-	// to these sns.Options.
-	s.sns = sns.New(st, sns.Options{PublicURL: cfg.PublicURL, CacheTTL: cfg.CacheTTL, CheckEndpoint: endpointChecker(guard)})
+	s.sns = sns.New(st, sns.Options{PublicURL: cfg.PublicURL, CacheTTL: cfg.CacheTTL, CheckEndpoint: endpointChecker(guard),
+		Sealer: sealer, DedupKey: kr.DedupKey()})
 	s.api = snsapi.New(s.sns, log)
 	s.sign, err = snssig.LoadSealed(ctx, filepath.Join(cfg.DataDir, "signing"), signingVault{ks}, kr, log)
 	if err != nil {
@@ -488,6 +492,9 @@ func (s *Server) janitor(ctx context.Context) {
 		}
 	}
 }
+
+// kmsNow is the KMS clock: the wall clock plus kmsSkew (0 but in tests).
+func (s *Server) kmsNow() time.Time { return time.Now().Add(time.Duration(s.kmsSkew.Load())) }
 
 // sweepKeys runs one KMS sweep. Its failures are logged at debug level: the
 // next sweep retries, and keys past their deletion date are refused anyway.

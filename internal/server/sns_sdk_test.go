@@ -35,7 +35,7 @@ func newClient(t *testing.T) (*testserver.Server, *sns.Client) {
 
 func TestTopicLifecycle(t *testing.T) {
 	ctx := context.Background()
-	_, c := newClient(t)
+	srv, c := newClient(t)
 	out, err := c.CreateTopic(ctx, &sns.CreateTopicInput{
 		Name:       aws.String("orders"),
 		Attributes: map[string]string{"DisplayName": "Orders"},
@@ -77,7 +77,6 @@ func TestTopicLifecycle(t *testing.T) {
 	for name, value := range map[string]string{
 		"DisplayName":      "New name",
 		"SignatureVersion": "2",
-		"KmsMasterKeyId":   "alias/aws/sns",
 		"DeliveryPolicy":   `{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":5,"maxDelayTarget":10,"numRetries":4,"numNoDelayRetries":0,"numMinDelayRetries":0,"numMaxDelayRetries":0,"backoffFunction":"linear"}}}`,
 		"TracingConfig":    "Active",
 	} {
@@ -85,18 +84,29 @@ func TestTopicLifecycle(t *testing.T) {
 			t.Fatalf("set %s: %v", name, err)
 		}
 	}
-	attrs, _ = c.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: &arn})
+	// KmsMasterKeyId turns SSE on: requests to SSE topics need HTTPS.
+	_, err = c.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: &arn, AttributeName: aws.String("KmsMasterKeyId"), AttributeValue: aws.String("alias/aws/sns")})
+	wantCode(t, err, "InvalidSecurity")
+	tc := srv.SNSClient(t, srv.TLSURL(), "", "", "")
+	if _, err := tc.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: &arn, AttributeName: aws.String("KmsMasterKeyId"), AttributeValue: aws.String("alias/aws/sns")}); err != nil {
+		t.Fatalf("set KmsMasterKeyId over HTTPS: %v", err)
+	}
+	_, err = c.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: &arn})
+	wantCode(t, err, "InvalidSecurity")
+	attrs, _ = tc.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: &arn})
 	if attrs.Attributes["SignatureVersion"] != "2" || attrs.Attributes["KmsMasterKeyId"] != "alias/aws/sns" || attrs.Attributes["DisplayName"] != "New name" {
 		t.Fatalf("after set: %v", attrs.Attributes)
 	}
-	_, err = c.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: &arn, AttributeName: aws.String("SignatureVersion"), AttributeValue: aws.String("3")})
+	_, err = tc.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: &arn, AttributeName: aws.String("SignatureVersion"), AttributeValue: aws.String("3")})
 	wantCode(t, err, "InvalidParameter")
-	_, err = c.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: &arn, AttributeName: aws.String("Bogus"), AttributeValue: aws.String("x")})
+	_, err = tc.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: &arn, AttributeName: aws.String("Bogus"), AttributeValue: aws.String("x")})
 	wantCode(t, err, "InvalidParameter")
-	_, err = c.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: &arn, AttributeName: aws.String("DeliveryPolicy"), AttributeValue: aws.String(`{"http":{"defaultHealthyRetryPolicy":{"numRetries":1000}}}`)})
+	_, err = tc.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: &arn, AttributeName: aws.String("DeliveryPolicy"), AttributeValue: aws.String(`{"http":{"defaultHealthyRetryPolicy":{"numRetries":1000}}}`)})
 	wantCode(t, err, "InvalidParameter")
 	// KmsMasterKeyId "" turns SSE off
-	c.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: &arn, AttributeName: aws.String("KmsMasterKeyId"), AttributeValue: aws.String("")})
+	if _, err := tc.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: &arn, AttributeName: aws.String("KmsMasterKeyId"), AttributeValue: aws.String("")}); err != nil {
+		t.Fatal(err)
+	}
 	attrs, _ = c.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: &arn})
 	if _, ok := attrs.Attributes["KmsMasterKeyId"]; ok {
 		t.Fatalf("KmsMasterKeyId still set")

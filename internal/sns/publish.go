@@ -2,9 +2,7 @@ package sns
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -17,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sealpost/sealpost/internal/filterpolicy"
+	"github.com/sealpost/sealpost/internal/kms"
 	"github.com/sealpost/sealpost/internal/store"
 )
 
@@ -57,7 +56,10 @@ type Meta struct {
 	Protocol        string              `json:"p,omitempty"`  // UnsubscribeConfirmation of a deleted subscription
 	Endpoint        string              `json:"e,omitempty"`  // UnsubscribeConfirmation of a deleted subscription
 	// Sealed says the stored body is an sse frame (internal/sse), sealed
-	// under the CMK KeyARN; the body AAD is BodyAAD's.
+	// under the CMK KeyARN; the body AAD is BodyAAD's. KeyARN is the
+	// topic's KmsMasterKeyId at publish time as an ARN (topicKeyARN): the
+	// key ARN, or the alias ARN when the topic names an alias (the key the
+	// alias pointed to is named in the frame's KMS blob).
 	Sealed bool   `json:"x,omitempty"`
 	KeyARN string `json:"k,omitempty"`
 }
@@ -310,8 +312,10 @@ func (s *Service) prepare(ctx context.Context, c Caller, ts *topicState, in Publ
 			if t.Attributes["ContentBasedDeduplication"] != "true" {
 				return prepared{}, invalid(msgDedupRequired)
 			}
-			sum := sha256.Sum256([]byte(in.Message))
-			dedup = hex.EncodeToString(sum[:])
+			var err error
+			if dedup, err = s.dedupDigest(&t, in.Message); err != nil {
+				return prepared{}, err
+			}
 		}
 		meta.DedupID = dedup
 		scope := ""
@@ -329,8 +333,17 @@ func (s *Service) prepare(ctx context.Context, c Caller, ts *topicState, in Publ
 	} else if in.MessageDeduplicationID != "" {
 		return prepared{}, invalid("MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type")
 	}
+	sse := isSSE(&t)
+	if sse {
+		// The body is sealed by seal once the message is prepared; until
+		// then the record holds no body.
+		meta.Sealed, meta.KeyARN = true, topicKeyARN(&t)
+	}
 	p.meta = meta
-	p.pub.Message = store.Message{ID: p.out.MessageID, TopicARN: t.ARN, CreatedAt: now, Meta: meta.Encode(), Body: []byte(in.Message)}
+	p.pub.Message = store.Message{ID: p.out.MessageID, TopicARN: t.ARN, CreatedAt: now, Meta: meta.Encode()}
+	if !sse {
+		p.pub.Message.Body = []byte(in.Message)
+	}
 	// One filterpolicy.Message serves every subscription: the body is
 	// parsed once, and only if some filter has the MessageBody scope.
 	var fm *filterpolicy.Message
@@ -371,6 +384,11 @@ func (s *Service) Publish(ctx context.Context, c Caller, in PublishInput) (Publi
 	p, err := s.prepare(ctx, c, ts, in)
 	if err != nil {
 		return PublishOutput{}, err
+	}
+	if p.meta.Sealed {
+		if err := s.seal(ctx, c.KMSCaller(ts.topic.Region), &ts.topic, &p, in.Message); err != nil {
+			return PublishOutput{}, err
+		}
 	}
 	if err := s.st.Publish(ctx, []store.Publication{p.pub}); err != nil {
 		return PublishOutput{}, err
@@ -483,6 +501,23 @@ func (s *Service) PublishBatch(ctx context.Context, c Caller, topicARN string, e
 			continue
 		}
 		preps[i] = &p
+	}
+	// Sealing comes after validation, so that an invalid entry costs no
+	// key use; a KMS failure fails the whole batch (the key is the topic's,
+	// so it would fail every entry).
+	var kc kms.Caller
+	for i, p := range preps {
+		if p == nil {
+			continue
+		}
+		if p.meta.Sealed {
+			if kc.RequestID == "" {
+				kc = c.KMSCaller(ts.topic.Region)
+			}
+			if err := s.seal(ctx, kc, &ts.topic, p, entries[i].Message); err != nil {
+				return nil, err
+			}
+		}
 		pubs = append(pubs, p.pub)
 	}
 	if len(pubs) > 0 {

@@ -24,6 +24,12 @@
 //
 // Durability: Publish and PublishBatch return only after the message and its
 // deliveries are durable in the store.
+//
+// Server-side encryption: bodies of messages published to topics with a
+// KmsMasterKeyId are sealed by Options.Sealer before anything is stored,
+// and requests about such topics need TLS and a verified signature; see
+// sse.go for the rules. This package uses only internal/kms's Caller type
+// and error kinds (kms does not import sns).
 package sns
 
 import (
@@ -59,6 +65,15 @@ var (
 	ErrTooManyEntriesInBatch     = errors.New("TooManyEntriesInBatchRequest")
 	ErrFilterPolicyLimitExceeded = errors.New("FilterPolicyLimitExceeded")
 	ErrInternal                  = errors.New("InternalError")
+
+	// KMS failures while sealing a message of an SSE topic (see sse.go for
+	// which kms kind becomes which).
+	ErrKMSAccessDenied  = errors.New("KMSAccessDenied")
+	ErrKMSDisabled      = errors.New("KMSDisabled")
+	ErrKMSInvalidState  = errors.New("KMSInvalidState")
+	ErrKMSNotFound      = errors.New("KMSNotFound")
+	ErrKMSOptInRequired = errors.New("KMSOptInRequired")
+	ErrKMSThrottling    = errors.New("KMSThrottling")
 )
 
 // Error is a client-visible error.
@@ -129,6 +144,14 @@ type Options struct {
 	// (e.g. its address against the subscriber allow/deny lists); an error
 	// refuses the subscription with InvalidParameter and the error's text.
 	CheckEndpoint func(ctx context.Context, endpoint string) error
+	// Sealer seals the bodies of messages published to topics with a
+	// KmsMasterKeyId (*sse.Sealer implements it). nil means server-side
+	// encryption is unavailable: publishing to such a topic then fails with
+	// KMSOptInRequired, and nothing is stored.
+	Sealer Sealer
+	// DedupKey keys the content-based deduplication ids of FIFO topics with
+	// SSE (envelope.Keyring.DedupKey); see sse.go. Required with Sealer.
+	DedupKey []byte
 }
 
 // Service implements the SNS domain.
@@ -316,6 +339,11 @@ func (s *Service) accessTopic(ctx context.Context, c *Caller, action, topicARN s
 		return nil, err
 	}
 	if err := s.authorizeTopic(c, action, topicARN, ts.topic.Account, ts.policy, keys); err != nil {
+		return nil, err
+	}
+	// After authorization, so that only who may act on the topic learns
+	// that it has SSE.
+	if err := requireSecure(c, &ts.topic); err != nil {
 		return nil, err
 	}
 	return ts, nil

@@ -254,8 +254,16 @@ func (s *Service) ConfirmSubscription(ctx context.Context, c Caller, topicARN, t
 		return "", invalid("Token")
 	}
 	// Whoever holds the token may confirm (AWS asks no permission).
-	if _, err := s.topicState(ctx, topicARN); err != nil {
+	ts, err := s.topicState(ctx, topicARN)
+	if err != nil {
 		return "", err
+	}
+	if c.Signed {
+		// Unsigned, this is the SubscribeURL link, whose token is the
+		// credential; a signed API call to an SSE topic needs TLS.
+		if err := requireSecure(&c, &ts.topic); err != nil {
+			return "", err
+		}
 	}
 	subs, err := s.st.TopicSubscriptions(ctx, topicARN)
 	if err != nil {
@@ -511,7 +519,8 @@ func (s *Service) SetSubscriptionAttributes(ctx context.Context, c Caller, subAR
 func (s *Service) authorizeSubscription(ctx context.Context, c *Caller, action string, sub store.Subscription) error {
 	owner := sub.Account
 	var pol *policy.Policy
-	if ts, err := s.topicState(ctx, sub.TopicARN); err == nil {
+	ts, err := s.topicState(ctx, sub.TopicARN)
+	if err == nil {
 		pol = ts.policy
 		if c.Account != sub.Account {
 			owner = ts.topic.Account
@@ -524,6 +533,10 @@ func (s *Service) authorizeSubscription(ctx context.Context, c *Caller, action s
 	id := identityDecision(c, &req)
 	res := pol.Evaluate(&req)
 	if res != policy.Deny && c.account() != "" && c.account() == owner && id == policy.Allow {
+		if ts != nil {
+			// A subscription of an SSE topic is part of it.
+			return requireSecure(c, &ts.topic)
+		}
 		return nil
 	}
 	if res == policy.Allow || res == policy.AllowAccount {

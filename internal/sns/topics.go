@@ -93,9 +93,7 @@ func validateTopicAttr(name, value string, fifo, inMap bool) error {
 			return invalid("%sDeliveryPolicy: %s", reasonPrefix(inMap), err.Error())
 		}
 	case "KmsMasterKeyId":
-		if len(value) > 2048 {
-			return bad("KmsMasterKeyId is longer than 2048 characters")
-		}
+		return validateKeyID(value)
 	case "SignatureVersion", "TracingConfig", "FifoTopic", "ContentBasedDeduplication", "FifoThroughputScope":
 		// checked above against topicEnums and fifoOnly
 	case "ArchivePolicy":
@@ -155,6 +153,12 @@ func (s *Service) CreateTopic(ctx context.Context, c Caller, name string, attrs 
 	if err := s.authorizeIdentity(&c, actCreateTopic, arn.SNSTopic(c.Region, c.Account, name)); err != nil {
 		return "", err
 	}
+	if attrs["KmsMasterKeyId"] != "" {
+		// Creating an SSE topic is a request to an SSE topic.
+		if err := requireSecureCaller(&c); err != nil {
+			return "", err
+		}
+	}
 	if len(tagMap) > maxTags {
 		return "", errf(ErrTagLimitExceeded, "Could not complete request: tag quota of per resource exceeded")
 	}
@@ -180,6 +184,9 @@ func (s *Service) CreateTopic(ctx context.Context, c Caller, name string, attrs 
 	}
 	existing, err := s.st.CreateTopic(ctx, t)
 	if errors.Is(err, store.ErrExists) {
+		if err := requireSecure(&c, &existing); err != nil {
+			return "", err
+		}
 		for k, v := range attrs {
 			if k == "FifoTopic" && v == "false" {
 				v = ""
@@ -383,6 +390,16 @@ func (s *Service) SetTopicAttributes(ctx context.Context, c Caller, topicARN, na
 	_, err := s.st.UpdateTopic(ctx, topicARN, func(t *store.Topic) error {
 		if err := validateTopicAttr(name, value, t.Attributes["FifoTopic"] == "true", false); err != nil {
 			return err
+		}
+		// Checked on the stored record too (the cached one accessTopic saw
+		// may be older), and for turning SSE on.
+		if err := requireSecure(&c, t); err != nil {
+			return err
+		}
+		if name == "KmsMasterKeyId" && value != "" {
+			if err := requireSecureCaller(&c); err != nil {
+				return err
+			}
 		}
 		if t.Attributes == nil {
 			t.Attributes = map[string]string{}

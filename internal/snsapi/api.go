@@ -110,6 +110,12 @@ var errorCodes = map[error]struct {
 	sns.ErrTooManyEntriesInBatch:     {"TooManyEntriesInBatchRequest", 400},
 	sns.ErrFilterPolicyLimitExceeded: {"FilterPolicyLimitExceeded", 403},
 	sns.ErrInternal:                  {"InternalError", 500},
+	sns.ErrKMSAccessDenied:           {"KMSAccessDenied", 400},
+	sns.ErrKMSDisabled:               {"KMSDisabled", 400},
+	sns.ErrKMSInvalidState:           {"KMSInvalidState", 400},
+	sns.ErrKMSNotFound:               {"KMSNotFound", 400},
+	sns.ErrKMSOptInRequired:          {"KMSOptInRequired", 403},
+	sns.ErrKMSThrottling:             {"KMSThrottling", 400},
 }
 
 // Code returns the wire code and status for err.

@@ -21,25 +21,97 @@
 // fails to open. Whether a stored body is a frame is recorded in the
 // message's clear metadata (sns.Meta), never guessed from the bytes.
 //
-// Open decrypts the blob as the SNS service principal (Caller.Service
-// "sns.amazonaws.com", audited with invokedBy) and caches the opened data
-// key by blob digest with the same bounds. Plaintext bodies live only in
-// memory; callers wipe them after use.
+// The data-key id inside the envelope body is the first 16 bytes of
+// SHA-256 of the blob, so a body names the blob it needs, and a frame
+// whose blob was swapped fails before any decryption. The raw data key
+// from KMS is wiped as soon as it is turned into an envelope.DataKey
+// (which keeps only the AES key schedule), and Sealer logs nothing.
+//
+// # Reuse, as AWS does
+//
+// AWS: "Amazon SNS reuses a data key for up to 5 minutes" and counts KMS
+// requests per publishing principal (R = B / D * (2 * P), "Estimating AWS
+// KMS costs"). The sealing cache is keyed by (topic ARN, KmsMasterKeyId as
+// the topic gives it, publisher: account, principal, user id, identity
+// policy, authenticated), so a publisher whose IAM policy changes (the
+// credentials file is reloaded) gets a new GenerateDataKey, authorized
+// anew. Within the reuse period the authorization of the first
+// GenerateDataKey stands for the publisher's later messages, as in AWS:
+// request conditions of the key policy (aws:SourceIp, dates) are evaluated
+// at GenerateDataKey, and a grant revoked, or an alias moved to another
+// key, takes effect with the next data key (at most ReusePeriod). Key
+// state and key policy changes take effect at once (Purge below). Uses are
+// counted atomically; a data key that reaches MaxMessages is replaced.
+// Concurrent misses of one cache entry make one KMS call; the others wait
+// for it (and share its error).
+//
+// # Opening: the authorization rule
+//
+// Open decrypts the blob as the SNS service principal (kms.Caller with
+// Service "sns.amazonaws.com", Account = the topic's owner, Region = the
+// topic's region; audited with userIdentity {type AWSService, invokedBy
+// sns.amazonaws.com}) through kms.Service.DecryptForService, with the
+// encryption context {"aws:sns:topicArn": <topic ARN>}. It is allowed when
+// the key policy or a grant allows either
+//
+//  1. the service principal sns.amazonaws.com itself (the statement AWS
+//     asks for when AWS services publish to an encrypted topic: Principal
+//     {"Service": ...}, kms:GenerateDataKey* and kms:Decrypt), or
+//  2. the topic owner's account acting through SNS: evaluated as that
+//     account's root with kms:CallerAccount = owner and kms:ViaService =
+//     sns.<region>.amazonaws.com.
+//
+// An explicit Deny for either wins; encryption-context conditions apply.
+// Why: AWS documents that "the publisher must have the kms:GenerateDataKey
+// and kms:Decrypt permissions" (SNS Developer Guide, "Key management" >
+// "Configuring AWS KMS permissions") and counts one Decrypt per publisher
+// and period, i.e. AWS decrypts on the publisher's behalf through SNS.
+// Sealpost delivers later, possibly on another node, and does not keep the
+// publisher with the message, so it acts for the account that owns the
+// topic, the authority behind its publishers. Consequences: the default
+// key policy (account root: kms:*), the AWS-managed aws/sns key policy
+// (any principal of the account via SNS) and a key of account B whose
+// policy allows account A (cross-account topic of A) all deliver without
+// extra statements. A key policy that names only IAM users, not the
+// account root nor sns.amazonaws.com, lets those users publish but not
+// deliver: add {"Principal": {"Service": "sns.amazonaws.com"}, "Action":
+// "kms:Decrypt"} (AWS would decrypt as the publisher). The opening cache
+// is keyed by blob digest, topic, owner and region, with the same bounds
+// (ReusePeriod from the first open, MaxMessages opens). Open requires the
+// topic ARN of aad to be of the owner's account. Plaintext bodies live
+// only in memory; callers wipe them after use. Every failure to parse or
+// open a frame (garbage, a changed byte, metadata that differs from what
+// was sealed) wraps kms.ErrInvalidCiphertext and returns no plaintext.
 //
 // # Purge
 //
 // Purge(keyID) drops every cached data key of a CMK. kms.Options.Purge calls
-// it on the node that runs DisableKey, ScheduleKeyDeletion or PutKeyPolicy;
-// cached entries also remember the CMK's revision and are dropped on use
-// when kms reports another revision (other nodes, within the KMS cache TTL).
+// it on the node that runs DisableKey, ScheduleKeyDeletion or PutKeyPolicy.
+// Every cached entry also remembers the CMK's key id and store revision at
+// creation, and before each use asks kms.Service.KeyRevision (the node's
+// key cache, trusted for kms Options.CacheTTL): a changed revision or a key
+// that is not Enabled drops the entry, and the next call goes to KMS and
+// gets its real error (DisabledException, KMSInvalidStateException,
+// NotFoundException, AccessDeniedException). With kms Options.PurgeWait
+// (several nodes on one store), those three calls wait CacheTTL before
+// returning, so no node uses a data key of the old state after they
+// return: stricter than AWS, whose data keys live up to 5 minutes.
 package sse
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/sealpost/sealpost/internal/arn"
 	"github.com/sealpost/sealpost/internal/envelope"
 	"github.com/sealpost/sealpost/internal/kms"
+	"github.com/sealpost/sealpost/internal/policy"
 )
 
 // ContextKey is the encryption-context key SNS uses, with the topic ARN as
@@ -49,10 +121,22 @@ const ContextKey = "aws:sns:topicArn"
 // ServicePrincipal is the principal SNS acts as when it opens bodies.
 const ServicePrincipal = "sns.amazonaws.com"
 
+// frameVersion is the first byte of every frame.
+const frameVersion = 0x01
+
+// maxCached bounds each cache (sealing and opening); past it, expired
+// entries are dropped, and if that is not enough, every entry.
+const maxCached = 1 << 16
+
 // KMS is what Sealer needs of the key service; *kms.Service implements it.
 type KMS interface {
 	GenerateDataKey(ctx context.Context, c kms.Caller, in kms.DataKeyInput) (kms.DataKeyOutput, error)
-	Decrypt(ctx context.Context, c kms.Caller, in kms.DecryptInput) (kms.DecryptOutput, error)
+	// DecryptForService decrypts as a service principal acting for an
+	// account (the rule is in the package doc).
+	DecryptForService(ctx context.Context, c kms.Caller, in kms.DecryptInput) (kms.DecryptOutput, error)
+	// KeyRevision returns an Enabled key's store revision (an error for
+	// any other state); cheap enough to ask before every use.
+	KeyRevision(ctx context.Context, keyID string) (int64, error)
 }
 
 // Options configure a Sealer.
@@ -64,14 +148,55 @@ type Options struct {
 	// Now is the clock (nil = time.Now).
 	Now func() time.Time
 	// OnKMSCall, when set, is called after every KMS call the Sealer makes
-	// (op "GenerateDataKey" or "Decrypt") for metrics.
+	// (op "GenerateDataKey" or "Decrypt") for metrics. keyARN is the key's
+	// ARN, or when the call failed before KMS named it, the identifier the
+	// Sealer had (the topic's KmsMasterKeyId, the blob's key id).
 	OnKMSCall func(topicARN, keyARN, op string, err error)
 }
 
-// Sealer seals and opens SSE bodies.
+// Sealer seals and opens SSE bodies. It is safe for concurrent use.
 type Sealer struct {
 	kms KMS
 	opt Options
+
+	mu        sync.Mutex
+	sealing   map[sealKey]*dataKey
+	opening   map[openKey]*dataKey
+	lastSweep time.Time
+}
+
+// sealKey names a data key used for sealing: one per topic, CMK (as the
+// topic names it) and publisher, the publisher being its account,
+// principal and identity policy (a new identity policy is a new
+// authorization at GenerateDataKey).
+type sealKey struct {
+	topic, keyID   string
+	account, princ string
+	userID         string
+	identity       *policy.Policy
+	authenticated  bool
+}
+
+// openKey names an opened data key: its blob's digest, and the topic and
+// the account and region SNS opened it for.
+type openKey struct {
+	digest               [32]byte
+	topic, owner, region string
+}
+
+// dataKey is a cache entry. done is closed once the KMS call that fills it
+// returned; then err or the other fields are set and do not change.
+type dataKey struct {
+	done    chan struct{}
+	err     error
+	dk      *envelope.DataKey
+	blob    []byte
+	hint    string // the CMK's key id if known before the KMS call, or ""
+	cmkID   string // the CMK's key id (UUID)
+	cmkARN  string
+	rev     int64 // the CMK's store revision when the data key was made
+	created time.Time
+	uses    atomic.Uint64
 }
 
 // New returns a Sealer over k.
@@ -85,21 +210,272 @@ func New(k KMS, opt Options) *Sealer {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Sealer{kms: k, opt: opt}
+	return &Sealer{kms: k, opt: opt, sealing: map[sealKey]*dataKey{}, opening: map[openKey]*dataKey{}}
+}
+
+// invalid is the error for a frame that does not parse or open.
+func invalid(msg string) error {
+	return &kms.Error{Kind: kms.ErrInvalidCiphertext, Msg: "The sealed message body is invalid: " + msg + "."}
 }
 
 // Seal seals plaintext for topic aad.TopicARN under the CMK keyID (any
 // identifier KMS accepts), as publisher c (whose ViaService Seal sets).
 // KMS errors are returned wrapped, so errors.Is finds the kms.Err* kind.
 func (s *Sealer) Seal(ctx context.Context, c kms.Caller, keyID string, aad envelope.BodyAAD, plaintext []byte) ([]byte, error) {
-	return nil, kms.ErrUnsupported
+	if keyID == "" || aad.TopicARN == "" || c.Region == "" {
+		return nil, &kms.Error{Kind: kms.ErrValidation, Msg: "sse: Seal needs a key id, a topic ARN and the topic's region"}
+	}
+	c.ViaService = "sns." + c.Region + ".amazonaws.com"
+	c.Service = ""
+	k := sealKey{topic: aad.TopicARN, keyID: keyID, account: c.Account, princ: c.Principal, userID: c.UserID,
+		identity: c.IdentityPolicy, authenticated: c.Authenticated}
+	e, err := acquire(ctx, s, s.sealing, k, keyHint(keyID), func(e *dataKey) error {
+		out, err := s.kms.GenerateDataKey(ctx, c, kms.DataKeyInput{
+			KeyID: keyID, KeySpec: "AES_256", Context: map[string]string{ContextKey: aad.TopicARN},
+		})
+		s.called(aad.TopicARN, orElse(out.KeyARN, keyID), "GenerateDataKey", err)
+		defer envelope.Wipe(out.Plaintext)
+		if err != nil {
+			return err
+		}
+		return s.fill(ctx, e, out.CiphertextBlob, out.Plaintext, out.KeyARN)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(e.blob) > 0xffff {
+		return nil, &kms.Error{Kind: kms.ErrInternal, Msg: "sse: data-key blob too long for the frame"}
+	}
+	body, err := e.dk.SealBody(plaintext, aad)
+	if err != nil {
+		return nil, &kms.Error{Kind: kms.ErrValidation, Msg: "sse: the message body cannot be sealed: " + err.Error()}
+	}
+	frame := make([]byte, 0, 3+len(e.blob)+len(body))
+	frame = append(frame, frameVersion)
+	frame = binary.BigEndian.AppendUint16(frame, uint16(len(e.blob)))
+	frame = append(frame, e.blob...)
+	frame = append(frame, body...)
+	return frame, nil
+}
+
+// parseFrame checks a frame's layout and splits it into the data key's
+// blob and the envelope body. Errors wrap kms.ErrInvalidCiphertext.
+func parseFrame(frame []byte) (blob []byte, bl *envelope.Blob, body []byte, err error) {
+	if len(frame) < 3 {
+		return nil, nil, nil, invalid("frame too short")
+	}
+	if frame[0] != frameVersion {
+		return nil, nil, nil, invalid("unknown frame version")
+	}
+	n := int(binary.BigEndian.Uint16(frame[1:3]))
+	if n == 0 || len(frame) < 3+n {
+		return nil, nil, nil, invalid("bad data-key length")
+	}
+	blob, body = frame[3:3+n], frame[3+n:]
+	bl, err = envelope.ParseBlob(blob)
+	if err != nil {
+		return nil, nil, nil, invalid("bad data key")
+	}
+	if _, err := envelope.ParseBody(body); err != nil {
+		return nil, nil, nil, invalid("bad body")
+	}
+	return blob, bl, body, nil
 }
 
 // Open opens a frame sealed by Seal, as the SNS service for the topic's
 // account (owner) and region. The caller wipes the plaintext after use.
 func (s *Sealer) Open(ctx context.Context, owner, region string, frame []byte, aad envelope.BodyAAD) ([]byte, error) {
-	return nil, kms.ErrUnsupported
+	blob, bl, body, err := parseFrame(frame)
+	if err != nil {
+		return nil, err
+	}
+	if a, perr := arn.Parse(aad.TopicARN); perr != nil || owner == "" || region == "" || a.Account != owner {
+		return nil, &kms.Error{Kind: kms.ErrAccessDenied, Msg: "sse: SNS opens bodies only for topics of the account it acts for"}
+	}
+	k := openKey{digest: sha256.Sum256(blob), topic: aad.TopicARN, owner: owner, region: region}
+	e, err := acquire(ctx, s, s.opening, k, strings.ToLower(bl.KeyID), func(e *dataKey) error {
+		c := kms.Caller{Service: ServicePrincipal, Account: owner, Region: region}
+		out, err := s.kms.DecryptForService(ctx, c, kms.DecryptInput{
+			CiphertextBlob: blob, Context: map[string]string{ContextKey: aad.TopicARN},
+		})
+		s.called(aad.TopicARN, orElse(out.KeyARN, bl.KeyID), "Decrypt", err)
+		defer envelope.Wipe(out.Plaintext)
+		if err != nil {
+			return err
+		}
+		return s.fill(ctx, e, blob, out.Plaintext, out.KeyARN)
+	})
+	if err != nil {
+		return nil, err
+	}
+	pt, err := e.dk.OpenBody(body, aad)
+	if err != nil {
+		return nil, invalid("it does not open with its data key and metadata")
+	}
+	return pt, nil
 }
 
-// Purge drops every cached data key of the CMK keyID (key id or ARN).
-func (s *Sealer) Purge(keyID string) {}
+// fill completes a new cache entry from a KMS answer: the data key (id =
+// first 16 bytes of SHA-256 of its blob) and the CMK's current revision.
+// The caller wipes key.
+func (s *Sealer) fill(ctx context.Context, e *dataKey, blob, key []byte, keyARN string) error {
+	sum := sha256.Sum256(blob)
+	dk, err := envelope.NewDataKey(sum[:16], key)
+	if err != nil {
+		return &kms.Error{Kind: kms.ErrInternal, Msg: "sse: the data key from KMS is unusable"}
+	}
+	id := cmkID(keyARN)
+	rev, err := s.kms.KeyRevision(ctx, id)
+	if err != nil {
+		// Disabled, deleted or re-policied while we asked: refuse, as a
+		// call started now would.
+		return err
+	}
+	e.dk, e.blob, e.cmkID, e.cmkARN, e.rev = dk, append([]byte(nil), blob...), id, keyARN, rev
+	e.created = s.opt.Now()
+	e.uses.Store(1)
+	return nil
+}
+
+// acquire returns a usable data key of m[k], calling fetch (once, however
+// many callers miss at the same time) when there is none. An entry is
+// usable while it is younger than ReusePeriod, has been used fewer than
+// MaxMessages times, and its CMK still has the revision it had (and is
+// Enabled); otherwise it is dropped and replaced.
+//
+// hint is the CMK's key id when known before the KMS call ("" for an
+// alias): Purge uses it for entries still being fetched.
+func acquire[K comparable](ctx context.Context, s *Sealer, m map[K]*dataKey, k K, hint string, fetch func(e *dataKey) error) (*dataKey, error) {
+	for {
+		s.mu.Lock()
+		e := m[k]
+		if e == nil {
+			e = &dataKey{done: make(chan struct{}), hint: hint}
+			s.sweepLocked()
+			m[k] = e
+			s.mu.Unlock()
+			if err := fetch(e); err != nil {
+				e.err = err
+				s.mu.Lock()
+				if m[k] == e {
+					delete(m, k)
+				}
+				s.mu.Unlock()
+				close(e.done)
+				return nil, err
+			}
+			close(e.done)
+			return e, nil
+		}
+		s.mu.Unlock()
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if e.err != nil {
+			if ctx.Err() == nil && (errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
+				continue // the other caller gave up; this one has not
+			}
+			return nil, e.err // the concurrent call's outcome, for the same caller
+		}
+		if s.fresh(ctx, e) && e.uses.Add(1) <= s.opt.MaxMessages {
+			return e, nil
+		}
+		s.mu.Lock()
+		if m[k] == e {
+			delete(m, k)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// fresh reports whether a filled entry is within its reuse period and its
+// CMK is unchanged.
+func (s *Sealer) fresh(ctx context.Context, e *dataKey) bool {
+	if age := s.opt.Now().Sub(e.created); age >= s.opt.ReusePeriod || age < -time.Minute {
+		return false
+	}
+	rev, err := s.kms.KeyRevision(ctx, e.cmkID)
+	return err == nil && rev == e.rev
+}
+
+// sweepLocked drops expired entries once per reuse period, and everything
+// when a cache is over maxCached.
+func (s *Sealer) sweepLocked() {
+	now := s.opt.Now()
+	full := len(s.sealing) >= maxCached || len(s.opening) >= maxCached
+	if !full && now.Sub(s.lastSweep) < s.opt.ReusePeriod {
+		return
+	}
+	s.lastSweep = now
+	sweepMap(s.sealing, now, s.opt.ReusePeriod, len(s.sealing) >= maxCached)
+	sweepMap(s.opening, now, s.opt.ReusePeriod, len(s.opening) >= maxCached)
+}
+
+func sweepMap[K comparable](m map[K]*dataKey, now time.Time, period time.Duration, all bool) {
+	for k, e := range m {
+		select {
+		case <-e.done:
+			if all || now.Sub(e.created) >= period {
+				delete(m, k)
+			}
+		default: // in flight
+		}
+	}
+}
+
+// Purge drops every cached data key of the CMK keyID (key id or ARN),
+// also those still being fetched for it or for an alias (their callers
+// use them once; they are not reused).
+func (s *Sealer) Purge(keyID string) {
+	id := cmkID(keyID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	purgeMap(s.sealing, id)
+	purgeMap(s.opening, id)
+}
+
+func purgeMap[K comparable](m map[K]*dataKey, id string) {
+	for k, e := range m {
+		select {
+		case <-e.done:
+			if e.cmkID == id {
+				delete(m, k)
+			}
+		default: // in flight
+			if e.hint == "" || e.hint == id {
+				delete(m, k)
+			}
+		}
+	}
+}
+
+// keyHint is the key id named by a key id or key ARN, "" for an alias.
+func keyHint(keyID string) string {
+	if strings.HasPrefix(keyID, "alias/") || strings.Contains(keyID, ":alias/") {
+		return ""
+	}
+	return cmkID(keyID)
+}
+
+// cmkID is the key id of a key id or key ARN, lower case.
+func cmkID(keyID string) string {
+	if i := strings.LastIndex(keyID, ":key/"); i >= 0 {
+		keyID = keyID[i+len(":key/"):]
+	}
+	return strings.ToLower(keyID)
+}
+
+func (s *Sealer) called(topicARN, keyARN, op string, err error) {
+	if s.opt.OnKMSCall != nil {
+		s.opt.OnKMSCall(topicARN, keyARN, op, err)
+	}
+}
+
+func orElse(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
