@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/sealpost/sealpost/internal/envelope"
 	"github.com/sealpost/sealpost/internal/kms"
+	"github.com/sealpost/sealpost/internal/kmsusage"
 	snsdomain "github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/sse"
 	"github.com/sealpost/sealpost/internal/store/pebblestore"
@@ -229,3 +231,75 @@ func TestSSEKeyDisabledHoldsDeliveryUntilEnabled(t *testing.T) {
 }
 
 func decodeJSON(r *http.Request, v any) { json.NewDecoder(r.Body).Decode(v) }
+
+// TestSSEKMSUsageMatchesAuditLog: 500 messages from one publisher to one
+// SSE topic, all delivered, cost one GenerateDataKey and a handful of
+// Decrypts, and `sealpost kms usage` over the data dir counts exactly what
+// the metrics count.
+func TestSSEKMSUsageMatchesAuditLog(t *testing.T) {
+	skipIfSSEStub(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv := testserver.Start(t, testserver.Options{DataDir: dir})
+	c := srv.SNSClient(t, srv.TLSURL(), "", "", "")
+	key, err := srv.KMSClient(t, srv.TLSURL(), "", "", "").CreateKey(ctx, &awskms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic, err := c.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("sse-usage"), Attributes: map[string]string{"KmsMasterKeyId": aws.ToString(key.KeyMetadata.Arn)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := newSubscriber(t, false)
+	if _, err := c.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(sub.srv.URL + "/u")}); err != nil {
+		t.Fatal(err)
+	}
+	conf := sub.next(t, "SubscriptionConfirmation")
+	if _, err := c.ConfirmSubscription(ctx, &sns.ConfirmSubscriptionInput{TopicArn: topic.TopicArn, Token: aws.String(conf.json["Token"])}); err != nil {
+		t.Fatal(err)
+	}
+	const n, workers = 500, 8
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				if _, err := c.Publish(ctx, &sns.PublishInput{TopicArn: topic.TopicArn, Message: aws.String("usage-body")}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for range n {
+		sub.next(t, "Notification")
+	}
+	rep, err := kmsusage.ReadDir(filepath.Join(dir, "audit"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Topics) != 1 || rep.Topics[0].ARN != aws.ToString(topic.TopicArn) {
+		t.Fatalf("topics %+v", rep.Topics)
+	}
+	u := rep.Topics[0]
+	t.Logf("%d messages: %d GenerateDataKey, %d Decrypt, P=%d over %v (estimate %.2f)", n, u.Calls.GenerateDataKey, u.Calls.Decrypt,
+		len(u.Publishers), rep.Period(), kmsusage.Estimate(rep.Period(), kmsusage.DefaultReuse, len(u.Publishers)))
+	if u.Calls.GenerateDataKey != 1 || u.Calls.Decrypt < 1 || u.Calls.Decrypt > 5 || u.Calls.Errors != 0 || len(u.Publishers) != 1 {
+		t.Fatalf("usage %+v", u)
+	}
+	resp, err := srv.HTTPClient(t).Get(srv.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	prefix := `sealpost_kms_calls_total{key="` + aws.ToString(key.KeyMetadata.Arn) + `",op="`
+	for op, want := range map[string]int{"GenerateDataKey": u.Calls.GenerateDataKey, "Decrypt": u.Calls.Decrypt} {
+		line := prefix + op + `",outcome="ok",topic="` + aws.ToString(topic.TopicArn) + `"} ` + strconv.Itoa(want)
+		if !strings.Contains(string(page), line) {
+			t.Errorf("/metrics lacks %s", line)
+		}
+	}
+}
