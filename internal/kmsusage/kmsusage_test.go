@@ -108,6 +108,7 @@ func TestUsageFromRealKMSRecords(t *testing.T) {
 	if code := kmsusage.Command([]string{"--data-dir", dataDir, "--period", "2678400"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
+	t.Logf("output:\n%s", out.String())
 	// AWS's example 1 is 17,856 for one publisher over January; topic A
 	// has two publishers.
 	row := ""
