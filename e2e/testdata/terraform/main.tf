@@ -1,0 +1,116 @@
+# Sealpost SSE through Terraform's AWS provider (e2e/sse_terraform_test.go):
+# a KMS key with rotation and a policy, an alias, and two SSE topics, one
+# naming the key by alias and one by key ARN. The test passes the endpoint
+# (https://127.0.0.1:PORT), the server's dev CA and a per-run name prefix.
+
+terraform {
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "5.100.0"
+    }
+  }
+}
+
+variable "endpoint" {
+  type = string
+}
+
+variable "ca_bundle" {
+  type = string
+}
+
+variable "prefix" {
+  type = string
+}
+
+variable "account" {
+  type    = string
+  default = "000000000000"
+}
+
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  custom_ca_bundle            = var.ca_bundle
+  max_retries                 = 1
+
+  endpoints {
+    sns = var.endpoint
+    kms = var.endpoint
+    sts = var.endpoint
+  }
+}
+
+resource "aws_kms_key" "orders" {
+  description             = "${var.prefix} orders topics"
+  enable_key_rotation     = true
+  rotation_period_in_days = 180
+  deletion_window_in_days = 7
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Id      = "${var.prefix}-orders"
+    Statement = [
+      {
+        Sid       = "AccountAdmin"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:aws:iam::${var.account}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "SNSDelivery"
+        Effect    = "Allow"
+        Principal = { Service = "sns.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+      },
+    ]
+  })
+  tags = {
+    team = "payments"
+  }
+}
+
+resource "aws_kms_alias" "orders" {
+  name          = "alias/${var.prefix}-orders"
+  target_key_id = aws_kms_key.orders.key_id
+}
+
+resource "aws_sns_topic" "by_alias" {
+  name              = "${var.prefix}-by-alias"
+  kms_master_key_id = aws_kms_alias.orders.name
+}
+
+resource "aws_sns_topic" "by_arn" {
+  name              = "${var.prefix}-by-arn"
+  kms_master_key_id = aws_kms_key.orders.arn
+  tags = {
+    team = "payments"
+  }
+}
+
+output "key_id" {
+  value = aws_kms_key.orders.key_id
+}
+
+output "key_arn" {
+  value = aws_kms_key.orders.arn
+}
+
+output "alias" {
+  value = aws_kms_alias.orders.name
+}
+
+output "topic_by_alias" {
+  value = aws_sns_topic.by_alias.arn
+}
+
+output "topic_by_arn" {
+  value = aws_sns_topic.by_arn.arn
+}
