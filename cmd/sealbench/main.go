@@ -15,6 +15,9 @@
 //     for -duration. Every signed SNS notification costs one such signature,
 //     so this is the ceiling for signed delivery.
 //
+// -kms-key creates the topic with server-side encryption under that KMS key
+// (KmsMasterKeyId), so the same run can be measured on an encrypted topic.
+//
 // With -rate the workers publish at a fixed total rate (open loop) instead of
 // as fast as they can, so latency can be measured below saturation.
 //
@@ -58,6 +61,7 @@ type options struct {
 
 	mode        string
 	topic       string
+	kmsKey      string // KmsMasterKeyId of the topic ("" = no SSE)
 	subs        int
 	subProtocol string
 	raw         bool
@@ -102,6 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 
 	fs.StringVar(&o.mode, "mode", "publish", "benchmark mode: publish, e2e or rsa")
 	fs.StringVar(&o.topic, "topic", "", "topic name (default: unique sealbench-<run id>)")
+	fs.StringVar(&o.kmsKey, "kms-key", "", "KmsMasterKeyId of the topic (key id, key ARN, alias name or alias ARN): server-side encryption; empty: none")
 	fs.IntVar(&o.subs, "subs", 2, "number of subscriptions on the topic")
 	fs.StringVar(&o.subProtocol, "sub-protocol", "http", "subscription protocol: http (built-in sink) or sqs (publish mode only)")
 	fs.BoolVar(&o.raw, "raw", false, "set RawMessageDelivery=true on the subscriptions")

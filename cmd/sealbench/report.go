@@ -17,6 +17,7 @@ type report struct {
 	Endpoint    string   `json:"endpoint"` // -endpoint as given
 	Endpoints   []string `json:"endpoints"`
 	TopicArn    string   `json:"topic_arn"`
+	KMSKey      string   `json:"kms_key,omitempty"`
 	Subs        int      `json:"subs"`
 	SubProtocol string   `json:"sub_protocol"`
 	Raw         bool     `json:"raw"`
@@ -107,6 +108,7 @@ func (b *bench) measure() *report {
 		Endpoint:    o.endpoint,
 		Endpoints:   o.endpoints,
 		TopicArn:    b.topicArn,
+		KMSKey:      o.kmsKey,
 		Subs:        len(b.subs),
 		SubProtocol: o.subProtocol,
 		Raw:         o.raw,

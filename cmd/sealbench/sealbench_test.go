@@ -63,6 +63,8 @@ type fakeSNS struct {
 	n    int
 
 	retried, slow atomic.Int64 // 5xx answers, slow answers (see post)
+
+	topicAttrs map[string]string // of the last CreateTopic
 }
 
 type fakeSub struct {
@@ -139,6 +141,12 @@ func (f *fakeSNS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	const topic = "arn:aws:sns:us-east-1:000000000000:t"
 	switch action {
 	case "CreateTopic":
+		f.mu.Lock()
+		f.topicAttrs = map[string]string{}
+		for i := 1; r.Form.Get(fmt.Sprintf("Attributes.entry.%d.key", i)) != ""; i++ {
+			f.topicAttrs[r.Form.Get(fmt.Sprintf("Attributes.entry.%d.key", i))] = r.Form.Get(fmt.Sprintf("Attributes.entry.%d.value", i))
+		}
+		f.mu.Unlock()
 		reply("<TopicArn>" + topic + "</TopicArn>")
 	case "Subscribe":
 		f.mu.Lock()
@@ -424,5 +432,36 @@ func TestLostSample(t *testing.T) {
 	}
 	if got := s.lostSample(2, []uint64{1}, 10); got != nil {
 		t.Fatalf("nothing lost: %v", got)
+	}
+}
+
+// TestKMSKeyFlag: -kms-key creates the topic with KmsMasterKeyId (SSE) and
+// reports it; without it the topic has no attributes.
+func TestKMSKeyFlag(t *testing.T) {
+	for _, key := range []string{"alias/aws/sns", ""} {
+		f := newFakeSNS(t, false)
+		var out bytes.Buffer
+		args := []string{"-endpoint", f.srv.URL, "-mode", "publish", "-subs", "0", "-concurrency", "2",
+			"-duration", "100ms", "-warmup", "0", "-json"}
+		if key != "" {
+			args = append(args, "-kms-key", key)
+		}
+		if rc := run(args, &out); rc != 0 {
+			t.Fatalf("run = %d\n%s", rc, out.String())
+		}
+		f.mu.Lock()
+		got := f.topicAttrs["KmsMasterKeyId"]
+		n := len(f.topicAttrs)
+		f.mu.Unlock()
+		if got != key || (key == "" && n != 0) {
+			t.Errorf("-kms-key %q: CreateTopic attributes %v", key, f.topicAttrs)
+		}
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		var rep struct {
+			KMSKey string `json:"kms_key"`
+		}
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil || rep.KMSKey != key {
+			t.Errorf("-kms-key %q: report kms_key %q, %v", key, rep.KMSKey, err)
+		}
 	}
 }

@@ -33,8 +33,12 @@ func (b *bench) setup(ctx context.Context) error {
 		name = "sealbench-" + b.runID
 	}
 	var topicArn string
+	var topicAttrs map[string]string
+	if o.kmsKey != "" {
+		topicAttrs = map[string]string{"KmsMasterKeyId": o.kmsKey}
+	}
 	if err := b.call(ctx, func(ctx context.Context) error {
-		out, err := b.sns.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})
+		out, err := b.sns.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name), Attributes: topicAttrs})
 		if err == nil {
 			topicArn = aws.ToString(out.TopicArn)
 		}
@@ -43,7 +47,11 @@ func (b *bench) setup(ctx context.Context) error {
 		return fmt.Errorf("CreateTopic %s: %w", name, err)
 	}
 	b.topicArn = topicArn
-	logf("topic %s", topicArn)
+	if o.kmsKey != "" {
+		logf("topic %s (KmsMasterKeyId %s)", topicArn, o.kmsKey)
+	} else {
+		logf("topic %s", topicArn)
+	}
 
 	endpoints, err := b.subscriptionEndpoints(ctx)
 	if err != nil {
