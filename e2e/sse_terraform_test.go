@@ -31,7 +31,8 @@ import (
 // -detailed-exitcode` must report no changes (exit 0: every attribute the
 // provider reads back, from DescribeKey, GetKeyPolicy, GetKeyRotationStatus,
 // ListResourceTags, ListAliases, GetTopicAttributes, ListTagsForResource,
-// ..., matches what it wrote), the topics must take messages (the SDK
+// ..., matches what it wrote; the key policy names the account that
+// data.aws_caller_identity gets from sts GetCallerIdentity), the topics must take messages (the SDK
 // publishes to both), and `destroy` must leave the key PendingDeletion.
 //
 // The test skips (fails with CI=true), saying why, when terraform or the
@@ -162,6 +163,9 @@ disable_checkpoint = true
 		t.Fatal(err)
 	}
 	keyID, keyARN := outputs["key_id"].Value, outputs["key_arn"].Value
+	if outputs["account"].Value != "000000000000" {
+		t.Errorf("data.aws_caller_identity (sts GetCallerIdentity): account %q, want 000000000000", outputs["account"].Value)
+	}
 	byAlias, byARN := outputs["topic_by_alias"].Value, outputs["topic_by_arn"].Value
 
 	// What Terraform created, as the SDK sees it.

@@ -24,11 +24,6 @@ variable "prefix" {
   type = string
 }
 
-variable "account" {
-  type    = string
-  default = "000000000000"
-}
-
 provider "aws" {
   region                      = "us-east-1"
   access_key                  = "test"
@@ -47,6 +42,9 @@ provider "aws" {
   }
 }
 
+# sts GetCallerIdentity: the account the key policy names.
+data "aws_caller_identity" "current" {}
+
 resource "aws_kms_key" "orders" {
   description             = "${var.prefix} orders topics"
   enable_key_rotation     = true
@@ -59,7 +57,7 @@ resource "aws_kms_key" "orders" {
       {
         Sid       = "AccountAdmin"
         Effect    = "Allow"
-        Principal = { AWS = "arn:aws:iam::${var.account}:root" }
+        Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root" }
         Action    = "kms:*"
         Resource  = "*"
       },
@@ -93,6 +91,10 @@ resource "aws_sns_topic" "by_arn" {
   tags = {
     team = "payments"
   }
+}
+
+output "account" {
+  value = data.aws_caller_identity.current.account_id
 }
 
 output "key_id" {
