@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -38,13 +39,18 @@ import (
 // log, keys), in the server's log (debug level), on PostgreSQL in the
 // database's data directory after a CHECKPOINT, and in a logical scan of
 // every stored record (pebble read-only; every PostgreSQL table as text).
-// None may be found.
+// None may be found. The same holds for FIFO: 100 messages with
+// content-based deduplication to a FIFO topic with SSE leave neither their
+// body markers nor the SHA-256 of their bodies (AWS's deduplication id,
+// which Sealpost replaces with a keyed hash on SSE topics) anywhere.
 //
 // Positive controls in the same run: 1,000 markers published the same way
 // to a topic without SSE (same dead subscriber) must be found by the logical
 // scan and by the file scan of the store; the subject and message-attribute
 // markers of messages of the SSE topic must be found too (metadata stays in
-// clear, as AWS documents). And the subscriber must have received the
+// clear, as AWS documents); the SHA-256 deduplication ids of 100 messages
+// to a FIFO topic without SSE must be found by the logical scan (the digest
+// scan works). And the subscriber must have received the
 // plaintext of SSE messages (the delivery path opened them before the 500),
 // so the scan covers what delivery does with a body as well.
 func TestSSEPlaintextScan(t *testing.T) {
@@ -270,6 +276,7 @@ func sseScan(t *testing.T, postgres bool) {
 		t.Fatalf("%d batches to the topic without SSE failed", len(left))
 	}
 	t.Logf("after the restart: %d SSE and %d plain batches in %.1fs", len(rest), sseScanPlain, time.Since(t1).Seconds())
+	fifoSSE, fifoPlain := sseScanFIFO(t, c, aws.ToString(key.KeyMetadata.Arn))
 
 	// Delivery opened the sealed bodies (the subscriber saw plaintext and
 	// answered 500): wait until it saw the last SSE batch's bodies and the
@@ -333,14 +340,27 @@ func sseScan(t *testing.T, postgres bool) {
 	for _, b := range plain {
 		add("plain body", b.markers)
 	}
+	add("sse body", fifoSSE.markers)
+	for _, body := range fifoSSE.bodies {
+		sum := sha256.Sum256([]byte(body))
+		label := "sse digest " + hex.EncodeToString(sum[:8])
+		kind[label] = "sse digest"
+		secrets = append(secrets, secret{label, sum[:]})
+	}
+	for _, body := range fifoPlain.bodies {
+		sum := sha256.Sum256([]byte(body))
+		label := "plain digest " + hex.EncodeToString(sum[:8])
+		kind[label] = "plain digest"
+		secrets = append(secrets, secret{label, sum[:]})
+	}
 	sc, err := newScanner(secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
-	type tally struct{ sseBody, meta, plain map[string]bool }
+	type tally struct{ sseBody, meta, plain, plainDigest map[string]bool }
 	count := func(hits []scanHit, where string) tally {
 		t.Helper()
-		tl := tally{map[string]bool{}, map[string]bool{}, map[string]bool{}}
+		tl := tally{map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}}
 		for _, h := range hits {
 			switch kind[h.label] {
 			case "sse body":
@@ -348,14 +368,18 @@ func sseScan(t *testing.T, postgres bool) {
 					t.Errorf("plaintext of an SSE message found: %s", h)
 				}
 				tl.sseBody[h.label] = true
+			case "sse digest":
+				t.Errorf("SHA-256 of the plaintext of an SSE FIFO message found (content-based deduplication must use a keyed hash): %s", h)
+			case "plain digest":
+				tl.plainDigest[h.label] = true
 			case "sse metadata":
 				tl.meta[h.label] = true
 			case "plain body":
 				tl.plain[h.label] = true
 			}
 		}
-		t.Logf("%s: %d SSE body markers (want 0), %d of %d SSE subject/attribute markers, %d of %d plain-topic markers",
-			where, len(tl.sseBody), len(tl.meta), nSubj, len(tl.plain), 10*sseScanPlain)
+		t.Logf("%s: %d SSE body markers (want 0), %d of %d SSE subject/attribute markers, %d of %d plain-topic markers, %d of %d plain FIFO body digests",
+			where, len(tl.sseBody), len(tl.meta), nSubj, len(tl.plain), 10*sseScanPlain, len(tl.plainDigest), len(fifoPlain.bodies))
 		return tl
 	}
 	scanRoot := func(root string) tally {
@@ -392,11 +416,55 @@ func sseScan(t *testing.T, postgres bool) {
 	if len(lg.meta) != nSubj {
 		t.Errorf("positive control: the logical scan found %d of %d subject/attribute markers of the SSE topic (metadata stays in clear)", len(lg.meta), nSubj)
 	}
+	if len(lg.plainDigest) != len(fifoPlain.bodies) {
+		t.Errorf("positive control: the logical scan found %d of %d SHA-256 deduplication digests of the FIFO topic without SSE (the digest scan does not work)", len(lg.plainDigest), len(fifoPlain.bodies))
+	}
 	if len(storeFiles.meta) == 0 {
 		t.Error("positive control: no subject/attribute marker of the SSE topic found in the store's files")
 	}
 	t.Logf("%s: %d messages to the SSE topic, SIGKILL and restart, scan: %.1fs in all", map[bool]string{false: "embedded", true: "postgres"}[postgres],
 		10*sseScanBatches, time.Since(began).Seconds())
+}
+
+// sseScanFIFO publishes 100 messages with content-based deduplication to a
+// FIFO topic with SSE under keyARN and 100 to one without, each with an
+// sqs subscription (a queue ARN: the deliveries stay pending in the store),
+// and returns their bodies. AWS's deduplication id is the SHA-256 of the
+// body: for the SSE topic that digest must not be on disk (Sealpost keys
+// it), for the other it is, and serves as the control of the digest scan.
+func sseScanFIFO(t *testing.T, c *sns.Client, keyARN string) (sseFIFO, plainFIFO sseBatch) {
+	ctx := context.Background()
+	for _, kind := range []struct {
+		name string
+		sse  bool
+		out  *sseBatch
+	}{{"scan-sse.fifo", true, &sseFIFO}, {"scan-plain.fifo", false, &plainFIFO}} {
+		attrs := map[string]string{"FifoTopic": "true", "ContentBasedDeduplication": "true"}
+		if kind.sse {
+			attrs["KmsMasterKeyId"] = keyARN
+		}
+		topic, err := c.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(kind.name), Attributes: attrs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+			Endpoint: aws.String("arn:aws:sqs:us-east-1:000000000000:" + kind.name)}); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 10; i++ {
+			b := makeSSEBatch(t, map[bool]string{true: "SSEFIFO", false: "PLAINFIFO"}[kind.sse], i, false)
+			for j := range b.entries {
+				b.entries[j].MessageGroupId = aws.String(fmt.Sprintf("g%d", j%3))
+			}
+			out, err := c.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: topic.TopicArn, PublishBatchRequestEntries: b.entries})
+			if err != nil || len(out.Failed) > 0 || len(out.Successful) != len(b.entries) {
+				t.Fatalf("PublishBatch to %s: %+v, %v", kind.name, out, err)
+			}
+			kind.out.bodies = append(kind.out.bodies, b.bodies...)
+			kind.out.markers = append(kind.out.markers, b.markers...)
+		}
+	}
+	return sseFIFO, plainFIFO
 }
 
 // pgCheckpoint makes PostgreSQL write its dirty pages to the heap files, so
