@@ -357,10 +357,10 @@ func sseScan(t *testing.T, postgres bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type tally struct{ sseBody, meta, plain, plainDigest map[string]bool }
+	type tally struct{ sseBody, sseDigest, meta, plain, plainDigest map[string]bool }
 	count := func(hits []scanHit, where string) tally {
 		t.Helper()
-		tl := tally{map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}}
+		tl := tally{map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}}
 		for _, h := range hits {
 			switch kind[h.label] {
 			case "sse body":
@@ -369,7 +369,10 @@ func sseScan(t *testing.T, postgres bool) {
 				}
 				tl.sseBody[h.label] = true
 			case "sse digest":
-				t.Errorf("SHA-256 of the plaintext of an SSE FIFO message found (content-based deduplication must use a keyed hash): %s", h)
+				if len(tl.sseDigest) < 10 {
+					t.Errorf("SHA-256 of the plaintext of an SSE FIFO message found (content-based deduplication must use a keyed hash): %s", h)
+				}
+				tl.sseDigest[h.label] = true
 			case "plain digest":
 				tl.plainDigest[h.label] = true
 			case "sse metadata":
@@ -378,8 +381,8 @@ func sseScan(t *testing.T, postgres bool) {
 				tl.plain[h.label] = true
 			}
 		}
-		t.Logf("%s: %d SSE body markers (want 0), %d of %d SSE subject/attribute markers, %d of %d plain-topic markers, %d of %d plain FIFO body digests",
-			where, len(tl.sseBody), len(tl.meta), nSubj, len(tl.plain), 10*sseScanPlain, len(tl.plainDigest), len(fifoPlain.bodies))
+		t.Logf("%s: %d SSE body markers and %d SSE FIFO body digests (want 0), %d of %d SSE subject/attribute markers, %d of %d plain-topic markers, %d of %d plain FIFO body digests",
+			where, len(tl.sseBody), len(tl.sseDigest), len(tl.meta), nSubj, len(tl.plain), 10*sseScanPlain, len(tl.plainDigest), len(fifoPlain.bodies))
 		return tl
 	}
 	scanRoot := func(root string) tally {
