@@ -206,6 +206,19 @@ func validationError(fails []string) *apiError {
 
 // decode reads body against ms (see the comment at the top of the file).
 func decode(ms []member, body []byte) (args, error) {
+	a, ok := fastArgs(ms, body)
+	if !ok {
+		var err error
+		if a, err = slowArgs(ms, body); err != nil {
+			return nil, err
+		}
+	}
+	return validate(ms, a)
+}
+
+// slowArgs is the first step of decode for any body (see fastdecode.go for
+// the fast path).
+func slowArgs(ms []member, body []byte) (args, error) {
 	var obj map[string]json.RawMessage
 	if len(bytes.TrimSpace(body)) > 0 {
 		if err := json.Unmarshal(body, &obj); err != nil {
@@ -228,6 +241,11 @@ func decode(ms []member, body []byte) (args, error) {
 		}
 		a[m.name] = v
 	}
+	return a, nil
+}
+
+// validate is the second step of decode.
+func validate(ms []member, a args) (args, error) {
 	var fails []string
 	for _, m := range ms {
 		path := lowerFirst(m.name)
