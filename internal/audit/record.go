@@ -236,6 +236,9 @@ func newUUID() string {
 // body encodes r (without chain fields) as JSON.
 func body(r *Record) ([]byte, error) {
 	r.Seq, r.PrevHash, r.Hash = 0, "", ""
+	if b, ok := appendRecord(make([]byte, 0, 1024), r); ok {
+		return b, nil
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("audit: encode record: %w", err)
