@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -64,4 +65,16 @@ func FuzzAppendRecord(f *testing.F) {
 			ErrorMessage:      v, Resources: []Resource{{k, v, name}}}
 		sameAsMarshal(t, e.record(time.Unix(0, 0)))
 	})
+}
+
+// TestIsSecretFieldSameAsToLower: the allocation-free lookup matches
+// secretFields[strings.ToLower(k)] (Unicode folding included).
+func TestIsSecretFieldSameAsToLower(t *testing.T) {
+	for _, k := range []string{"Plaintext", "plaintext", "PLAINTEXT", "CiphertextBlob", "ciphertextBlob", "keyId", "",
+		"data\u212Aey", "DataKey", "GrantTokens", "granttokenS", "encryptionContext", "PrivateKeyCiphertextBlob",
+		"x" + strings.Repeat("a", 70), "ROOTKEY", "root\u212Aey", "messagé", "Mac", "MAC "} {
+		if got, want := isSecretField(k), secretFields[strings.ToLower(k)]; got != want {
+			t.Errorf("isSecretField(%q) = %v, want %v", k, got, want)
+		}
+	}
 }
