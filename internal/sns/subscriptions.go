@@ -279,6 +279,7 @@ func (s *Service) ConfirmSubscription(ctx context.Context, c Caller, topicARN, t
 		if s.now().After(sub.TokenExpiresAt) {
 			return "", invalid("Token Reason: the confirmation token has expired")
 		}
+		s.writeBegin(topicARN)
 		_, err := s.st.UpdateSubscription(ctx, sub.ARN, func(x *store.Subscription) error {
 			x.Pending = false
 			if authenticateOnUnsubscribe && c.Authenticated {
@@ -286,7 +287,7 @@ func (s *Service) ConfirmSubscription(ctx context.Context, c Caller, topicARN, t
 			}
 			return nil
 		})
-		s.invalidate(topicARN)
+		s.writeEnd(topicARN)
 		if err != nil {
 			return "", storeErr(err, ErrNotFound, "Subscription does not exist")
 		}
