@@ -8,7 +8,8 @@
 // --root-key-passphrase-env/-file; without one a development key is generated
 // in <data-dir>/root.key and every start warns about it. A root key that does
 // not match the data refuses to start. `sealpost audit verify|tail` checks
-// and reads the KMS audit log.
+// and reads the KMS audit log; `sealpost kms usage` counts the KMS calls
+// SNS made per topic and key beside AWS's estimate.
 package main
 
 import (
@@ -22,6 +23,7 @@ import (
 
 	"github.com/sealpost/sealpost/internal/audit"
 	"github.com/sealpost/sealpost/internal/config"
+	"github.com/sealpost/sealpost/internal/kmsusage"
 	"github.com/sealpost/sealpost/internal/server"
 )
 
@@ -31,6 +33,13 @@ func main() {
 		code := audit.Command(ctx, os.Args[2:], os.Stdout, os.Stderr)
 		stop()
 		os.Exit(code)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "kms" {
+		if len(os.Args) < 3 || os.Args[2] != "usage" {
+			fmt.Fprintln(os.Stderr, "usage: sealpost kms usage [--data-dir D | --file F] [--reuse SECONDS] [--period SECONDS]")
+			os.Exit(2)
+		}
+		os.Exit(kmsusage.Command(os.Args[3:], os.Stdout, os.Stderr))
 	}
 	cfg, err := config.FromEnv()
 	if err != nil {

@@ -23,6 +23,13 @@ import (
 // while its attempt still runs and another node send the delivery again.
 const MinDeliveryLease = 20 * time.Second
 
+// Bounds of --sse-data-key-reuse (AWS's documented range for the data key
+// reuse period of SQS is 1 minute to 24 hours; SNS uses 5 minutes).
+const (
+	MinSSEDataKeyReuse = time.Minute
+	MaxSSEDataKeyReuse = 24 * time.Hour
+)
+
 // Config is the server configuration.
 type Config struct {
 	Listen      string // host:port for HTTP and HTTPS (TLS is sniffed)
@@ -50,6 +57,9 @@ type Config struct {
 	// CacheTTL bounds how stale a node's view of topics and subscriptions
 	// changed through other nodes may be.
 	CacheTTL time.Duration
+	// SSEDataKeyReuse bounds how long SNS reuses one data key per (topic,
+	// CMK, publisher) to seal bodies of SSE topics (AWS: 5 minutes).
+	SSEDataKeyReuse time.Duration
 	// NodeID names this node in delivery leases ("" = random per start).
 	NodeID string
 	// SubscriberAllow and SubscriberDeny judge the addresses Sealpost
@@ -126,12 +136,13 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 		setting{"root-key-passphrase-env", "SEALPOST_ROOT_KEY_PASSPHRASE_ENV", "", "name of an environment variable holding a passphrase the root key is derived from (Argon2id)", &c.RootKey.PassphraseEnv},
 		setting{"root-key-passphrase-file", "SEALPOST_ROOT_KEY_PASSPHRASE_FILE", "", "file holding a passphrase the root key is derived from (Argon2id; mode 0600)", &c.RootKey.PassphraseFile},
 	)
-	var lease, cacheTTL, allow, deny, shutdown, maxConns, auth, regionList, hosts, proxies string
+	var lease, cacheTTL, sseReuse, allow, deny, shutdown, maxConns, auth, regionList, hosts, proxies string
 	settings = append(settings,
 		setting{"subscriber-allow", "SEALPOST_SUBSCRIBER_ALLOW", "", "comma-separated CIDR ranges subscriber endpoints may resolve to (default: all not denied)", &allow},
 		setting{"subscriber-deny", "SEALPOST_SUBSCRIBER_DENY", netguard.DefaultDeny, "comma-separated CIDR ranges subscriber endpoints may not resolve to; replaces the default; none = empty", &deny},
 		setting{"delivery-lease", "SEALPOST_DELIVERY_LEASE", "30s", "how long a node holds a delivery it is working on (takeover time after a node dies)", &lease},
 		setting{"cache-ttl", "SEALPOST_CACHE_TTL", "1s", "how long topic and subscription records are cached (cross-node staleness bound)", &cacheTTL},
+		setting{"sse-data-key-reuse", "SEALPOST_SSE_DATA_KEY_REUSE", "5m", "how long one data key seals bodies of an SSE topic per publisher before KMS is asked for a new one (1m-24h)", &sseReuse},
 		setting{"node-id", "SEALPOST_NODE_ID", "", "name of this node in delivery leases (default: random)", &c.NodeID},
 		setting{"max-connections", "SEALPOST_MAX_CONNECTIONS", "4096", "client connections open at a time; more wait in the listen backlog", &maxConns},
 		setting{"shutdown-timeout", "SEALPOST_SHUTDOWN_TIMEOUT", "10s", "how long shutdown waits for in-flight requests before closing their connections", &shutdown},
@@ -166,6 +177,9 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 	}
 	if c.CacheTTL, err = time.ParseDuration(cacheTTL); err != nil || c.CacheTTL <= 0 || c.CacheTTL > time.Minute {
 		return nil, fmt.Errorf("--cache-ttl %q: want a duration between 1ns and 1m", cacheTTL)
+	}
+	if c.SSEDataKeyReuse, err = time.ParseDuration(sseReuse); err != nil || c.SSEDataKeyReuse < MinSSEDataKeyReuse || c.SSEDataKeyReuse > MaxSSEDataKeyReuse {
+		return nil, fmt.Errorf("--sse-data-key-reuse %q: want a duration between %v and %v", sseReuse, MinSSEDataKeyReuse, MaxSSEDataKeyReuse)
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil || c.ShutdownTimeout <= 0 {
 		return nil, fmt.Errorf("--shutdown-timeout %q: want a positive duration", shutdown)

@@ -167,3 +167,19 @@ func TestRootKeySource(t *testing.T) {
 		})
 	}
 }
+
+func TestSSEDataKeyReuse(t *testing.T) {
+	c, err := Parse(nil, env(nil))
+	if err != nil || c.SSEDataKeyReuse != 5*time.Minute {
+		t.Fatalf("default %v, %v", c, err)
+	}
+	c, err = Parse([]string{"--sse-data-key-reuse", "90s"}, env(map[string]string{"SEALPOST_SSE_DATA_KEY_REUSE": "2h"}))
+	if err != nil || c.SSEDataKeyReuse != 90*time.Second {
+		t.Fatalf("flag: %v, %v", c, err)
+	}
+	for _, bad := range []string{"59s", "24h1s", "0", "-5m", "five"} {
+		if _, err := Parse([]string{"--sse-data-key-reuse", bad}, env(nil)); err == nil || !strings.Contains(err.Error(), "--sse-data-key-reuse") {
+			t.Errorf("%q: err %v", bad, err)
+		}
+	}
+}

@@ -39,6 +39,25 @@
 // logged by message id, 14 days after their message was published (SQS's
 // longest retention).
 //
+// Sealed bodies (SSE topics, sns.Meta.Sealed): the body is opened through
+// Options.Opener (as the SNS service, for the topic's account and region)
+// just before it is sent, per attempt; the notification is built and signed
+// over the plaintext, as AWS does, sent, and then the plaintext and every
+// buffer built from it that the engine owns (the JSON body, which is
+// encoded by hand into one exactly sized buffer because encoding/json keeps
+// copies in pooled buffers; the message text of a JSON-structured message)
+// are wiped. If Open fails (the key is disabled, pending deletion, gone or
+// not usable by SNS, or the record was altered), nothing is sent in any
+// form: the attempt counts as failed and is retried per the delivery
+// policy, so the delivery resumes if the key comes back in time; after the
+// policy it is given up still encrypted: the dead-letter target gets the
+// stored frame (Delivered.Sealed), never plaintext. Each failed open is
+// logged at WARN with the message id, topic, key ARN and an error code
+// (KMSDisabled, KMSInvalidState, KMSNotFound, KMSAccessDenied, ...), never
+// the body. Confirmations are never sealed. Limits: the string to sign that
+// snssig builds internally, and the string a JSON-structured message's
+// protocol value is decoded into, are not wiped (Go strings).
+//
 // Signing happens here, off the publish path; a message is signed once per
 // (message, body, signature version) and the signature is shared by all its
 // deliveries.

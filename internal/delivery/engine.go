@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sealpost/sealpost/internal/deliverypolicy"
+	"github.com/sealpost/sealpost/internal/envelope"
 	"github.com/sealpost/sealpost/internal/netguard"
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/snssig"
@@ -48,17 +49,30 @@ type Options struct {
 	// DeadLetter receives given-up deliveries of subscriptions with a
 	// RedrivePolicy; nil = they are dropped (logged and counted).
 	DeadLetter DeadLetterFunc
+	// Opener opens the bodies of messages sealed for SSE topics
+	// (sns.Meta.Sealed) just before they are sent; nil = such deliveries
+	// fail every attempt (nothing is sent) and are given up per their
+	// retry policy.
+	Opener Opener
 }
 
 // DeadLetterFunc sends a given-up delivery to the dead-letter target.
 type DeadLetterFunc func(ctx context.Context, targetARN string, d Delivered) error
 
-// Delivered is what a dead-letter target receives.
+// Delivered is what a dead-letter target receives. The body is the stored
+// one: for a message of an SSE topic (Sealed) it is the sealed frame, never
+// the plaintext, with the clear metadata needed to open it later
+// (sns.DecodeMeta(Meta).BodyAAD(TopicARN, MessageID, CreatedAt)).
 type Delivered struct {
 	MessageID string
 	TopicARN  string
 	Body      []byte
 	ErrorCode string
+	// Sealed says Body is an sse frame under the CMK KeyARN.
+	Sealed    bool
+	KeyARN    string
+	Meta      []byte
+	CreatedAt time.Time
 }
 
 // Counters are per-subscription delivery counts since start.
@@ -111,6 +125,16 @@ type Engine struct {
 
 	// acks, while Run runs over a store.BatchAcker, feeds the batching acker.
 	acks chan store.Lease
+
+	// onWipe, when set (tests), sees every buffer the engine wiped, right
+	// after the wipe.
+	onWipe func([]byte)
+}
+
+func (e *Engine) wiped(b []byte) {
+	if e.onWipe != nil {
+		e.onWipe(b)
+	}
 }
 
 // New returns an engine.
@@ -447,8 +471,24 @@ func (e *Engine) process(ctx context.Context, l store.Lease) {
 	var code string
 	switch sub.Protocol {
 	case "http", "https":
-		res, code = e.sendHTTP(ctx, topic, sub, l, meta, policy)
+		// Open just before sending: the plaintext lives only for this
+		// attempt and is wiped after it.
+		body, owned, err := e.openBody(ctx, l, meta)
+		if err != nil {
+			res, code = retryable, openErrorCode(err)
+			e.log.Warn("delivery held: message body could not be opened; nothing sent",
+				"subscription", sub.ARN, "message_id", l.MessageID, "topic", l.Message.TopicARN,
+				"key", meta.KeyARN, "error_code", code, "attempt", l.Attempts+1)
+			break
+		}
+		res, code = e.sendHTTP(ctx, topic, sub, l, meta, policy, body, owned)
+		if owned {
+			envelope.Wipe(body)
+			e.wiped(body)
+		}
 	default:
+		// Email, SMS, SQS, Lambda... would open the body here the same
+		// way (openBody, send, wipe) once they get a transport.
 		// No SQS transport yet: park the delivery (kept, not counted as
 		// an attempt) and look again later, until it is too old.
 		expires := l.Message.CreatedAt.Add(parkedMaxAge)
@@ -478,10 +518,10 @@ func (e *Engine) process(ctx context.Context, l store.Lease) {
 			return
 		}
 		count(func(c *Counters) { c.DeadLettered++ })
-		e.giveUp(ctx, sub, l, code)
+		e.giveUp(ctx, sub, l, meta, code)
 	case permanent:
 		count(func(c *Counters) { c.Failed++; c.DeadLettered++ })
-		e.giveUp(ctx, sub, l, code)
+		e.giveUp(ctx, sub, l, meta, code)
 	}
 }
 
@@ -533,14 +573,19 @@ func (e *Engine) retryLater(ctx context.Context, l store.Lease, attempts int, ne
 
 // giveUp dead-letters (or drops) a delivery. The body stays as stored
 // (sealed, for SSE topics) on its way to the dead-letter target.
-func (e *Engine) giveUp(ctx context.Context, sub store.Subscription, l store.Lease, code string) {
+func (e *Engine) giveUp(ctx context.Context, sub store.Subscription, l store.Lease, meta sns.Meta, code string) {
 	target := deadLetterTarget(sub)
 	if target != "" && e.opts.DeadLetter != nil {
-		if err := e.opts.DeadLetter(ctx, target, Delivered{MessageID: l.MessageID, TopicARN: l.Message.TopicARN, Body: l.Message.Body, ErrorCode: code}); err != nil {
+		d := Delivered{MessageID: l.MessageID, TopicARN: l.Message.TopicARN, Body: l.Message.Body, ErrorCode: code,
+			Sealed: meta.Sealed, KeyARN: meta.KeyARN, Meta: l.Message.Meta, CreatedAt: l.Message.CreatedAt}
+		if err := e.opts.DeadLetter(ctx, target, d); err != nil {
 			e.log.Warn("dead-letter failed; will retry", "subscription", sub.ARN, "message_id", l.MessageID, "err", err)
 			e.retryLater(ctx, l, l.Attempts, e.opts.Now().Add(20*time.Second))
 			return
 		}
+	} else if meta.Sealed {
+		e.log.Warn("delivery given up, still encrypted", "subscription", sub.ARN, "message_id", l.MessageID,
+			"topic", l.Message.TopicARN, "key", meta.KeyARN, "reason", code, "dead_letter_target", target)
 	} else {
 		e.log.Info("delivery given up", "subscription", sub.ARN, "message_id", l.MessageID, "reason", code, "dead_letter_target", target)
 	}

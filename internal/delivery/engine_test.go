@@ -1,6 +1,7 @@
 package delivery_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -29,11 +30,14 @@ func (c *fakeClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // rig is an engine driven by Tick with a fake clock.
 type rig struct {
-	clock *fakeClock
-	svc   *sns.Service
-	eng   *delivery.Engine
-	c     sns.Caller
-	topic string
+	logs   *lockedBuffer
+	st     store.Store
+	signer *snssig.Signer
+	clock  *fakeClock
+	svc    *sns.Service
+	eng    *delivery.Engine
+	c      sns.Caller
+	topic  string
 }
 
 func newRig(t *testing.T) *rig {
@@ -59,13 +63,32 @@ func newRigWith(t *testing.T, wrap func(store.Store) store.Store, opts delivery.
 	if opts.AttemptTimeout == 0 {
 		opts.AttemptTimeout = 2 * time.Second
 	}
-	eng := delivery.New(est, svc, signer, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
+	logs := &lockedBuffer{}
+	eng := delivery.New(est, svc, signer, slog.New(slog.NewTextHandler(logs, nil)), opts)
 	c := sns.Caller{Account: "000000000000", Region: "us-east-1", Principal: "arn:aws:iam::000000000000:root", Signed: true}
 	arn, err := svc.CreateTopic(context.Background(), c, "rig", nil, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rig{clock: clock, svc: svc, eng: eng, c: c, topic: arn}
+	return &rig{logs: logs, st: st, signer: signer, clock: clock, svc: svc, eng: eng, c: c, topic: arn}
+}
+
+// lockedBuffer collects log output.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // hook is an HTTP subscriber that answers with a programmable status and

@@ -6,3 +6,7 @@ func (e *Engine) BucketCount() int {
 	defer e.mu.Unlock()
 	return len(e.buckets)
 }
+
+// SetWipeHook makes the engine call f with every buffer it wiped, right
+// after the wipe.
+func (e *Engine) SetWipeHook(f func([]byte)) { e.onWipe = f }

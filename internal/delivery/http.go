@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"unsafe"
 
 	"github.com/sealpost/sealpost/internal/deliverypolicy"
 	"github.com/sealpost/sealpost/internal/netguard"
@@ -24,22 +25,6 @@ const TimestampFormat = "2006-01-02T15:04:05.000Z"
 
 // UserAgent is the User-Agent of every delivery request.
 const UserAgent = "Amazon Simple Notification Service Agent"
-
-// notification is the JSON body of a Notification, fields in AWS's order.
-type notification struct {
-	Type              string                  `json:"Type"`
-	MessageID         string                  `json:"MessageId"`
-	SequenceNumber    string                  `json:"SequenceNumber,omitempty"`
-	TopicArn          string                  `json:"TopicArn"`
-	Subject           *string                 `json:"Subject,omitempty"`
-	Message           string                  `json:"Message"`
-	Timestamp         string                  `json:"Timestamp"`
-	SignatureVersion  string                  `json:"SignatureVersion"`
-	Signature         string                  `json:"Signature"`
-	SigningCertURL    string                  `json:"SigningCertURL"`
-	UnsubscribeURL    string                  `json:"UnsubscribeURL"`
-	MessageAttributes map[string]envelopeAttr `json:"MessageAttributes,omitempty"`
-}
 
 type envelopeAttr struct {
 	Type  string `json:"Type"`
@@ -62,24 +47,36 @@ type confirmation struct {
 }
 
 // messageFor returns the message text a protocol receives: for
-// MessageStructure=json the protocol's own key, else "default".
-func messageFor(meta sns.Meta, body []byte, protocol string) string {
+// MessageStructure=json the protocol's own key, else "default". Without a
+// JSON structure it is body itself; with one it is a new slice, owned
+// (wiped) by the caller when fresh is true.
+func messageFor(meta sns.Meta, body []byte, protocol string) (text []byte, fresh bool) {
 	if meta.Structure != "json" {
-		return string(body)
+		return body, false
 	}
-	var m map[string]any
+	var m map[string]json.RawMessage
 	if err := json.Unmarshal(body, &m); err != nil {
-		return string(body)
+		return body, false
 	}
-	if v, ok := m[protocol].(string); ok {
-		return v
+	defer func() {
+		for _, v := range m {
+			clear(v)
+		}
+	}()
+	for _, k := range []string{protocol, "default"} {
+		var s string
+		if v, ok := m[k]; ok && len(v) > 0 && v[0] == '"' && json.Unmarshal(v, &s) == nil {
+			return []byte(s), true
+		}
 	}
-	d, _ := m["default"].(string)
-	return d
+	return []byte{}, true
 }
 
-// envelope builds the HTTP body of a delivery and reports whether it is raw.
-func (e *Engine) envelope(topic store.Topic, sub store.Subscription, m store.Message, meta sns.Meta) ([]byte, bool, error) {
+// envelope builds the HTTP body of a delivery from the message's plaintext
+// body and reports whether it is raw. The body is a new buffer the caller
+// owns and wipes after the attempt, except for a raw delivery without a
+// JSON structure, whose body is plaintext itself.
+func (e *Engine) envelope(topic store.Topic, sub store.Subscription, m store.Message, meta sns.Meta, plaintext []byte) ([]byte, bool, error) {
 	base := e.svc.PublicURL()
 	certURL := base + "/" + e.signer.CertName()
 	ts := m.CreatedAt.UTC().Format(TimestampFormat)
@@ -89,8 +86,9 @@ func (e *Engine) envelope(topic store.Topic, sub store.Subscription, m store.Mes
 	}
 	switch meta.Type {
 	case sns.TypeSubscriptionConfirmation, sns.TypeUnsubscribeConfirmation:
+		// Confirmations are never sealed.
 		subURL := base + "/?Action=ConfirmSubscription&TopicArn=" + url.QueryEscape(m.TopicARN) + "&Token=" + url.QueryEscape(meta.Token)
-		c := confirmation{Type: meta.Type, MessageID: m.ID, Token: meta.Token, TopicArn: m.TopicARN, Message: string(m.Body),
+		c := confirmation{Type: meta.Type, MessageID: m.ID, Token: meta.Token, TopicArn: m.TopicARN, Message: string(plaintext),
 			SubscribeURL: subURL, Timestamp: ts, SignatureVersion: sigVersion, SigningCertURL: certURL}
 		sig, err := e.sign(sigVersion, snssig.Message{Type: meta.Type, MessageID: m.ID, TopicARN: m.TopicARN, Message: c.Message,
 			Timestamp: ts, Token: meta.Token, SubscribeURL: subURL})
@@ -101,32 +99,58 @@ func (e *Engine) envelope(topic store.Topic, sub store.Subscription, m store.Mes
 		b, err := marshalNoEscape(c)
 		return b, false, err
 	}
-	text := messageFor(meta, m.Body, sub.Protocol)
+	text, fresh := messageFor(meta, plaintext, sub.Protocol)
 	if sub.Attributes["RawMessageDelivery"] == "true" {
-		return []byte(text), true, nil
+		return text, true, nil
 	}
-	n := notification{Type: sns.TypeNotification, MessageID: m.ID, SequenceNumber: meta.Sequence, TopicArn: m.TopicARN, Message: text,
-		Timestamp: ts, SignatureVersion: sigVersion, SigningCertURL: certURL,
-		UnsubscribeURL: base + "/?Action=Unsubscribe&SubscriptionArn=" + url.QueryEscape(sub.ARN)}
-	sm := snssig.Message{Type: sns.TypeNotification, MessageID: m.ID, TopicARN: m.TopicARN, Message: text, Timestamp: ts}
-	if meta.Subject != "" {
-		subj := meta.Subject
-		n.Subject = &subj
-		sm.Subject = subj
+	if fresh {
+		defer clear(text)
 	}
-	if len(meta.Attributes) > 0 {
-		n.MessageAttributes = make(map[string]envelopeAttr, len(meta.Attributes))
-		for k, a := range meta.Attributes {
-			n.MessageAttributes[k] = envelopeAttr{Type: a.Type, Value: a.Value}
-		}
-	}
+	sm := snssig.Message{Type: sns.TypeNotification, MessageID: m.ID, TopicARN: m.TopicARN, Message: aliasString(text), Timestamp: ts, Subject: meta.Subject}
 	sig, err := e.sign(sigVersion, sm)
 	if err != nil {
 		return nil, false, err
 	}
-	n.Signature = sig
-	b, err := marshalNoEscape(n)
-	return b, false, err
+	// Fields in AWS's order.
+	f := make([]jsonField, 0, 12)
+	f = append(f, jsonField{name: "Type", str: sns.TypeNotification}, jsonField{name: "MessageId", str: m.ID})
+	if meta.Sequence != "" {
+		f = append(f, jsonField{name: "SequenceNumber", str: meta.Sequence})
+	}
+	f = append(f, jsonField{name: "TopicArn", str: m.TopicARN})
+	if meta.Subject != "" {
+		f = append(f, jsonField{name: "Subject", str: meta.Subject})
+	}
+	f = append(f, jsonField{name: "Message", text: nonNil(text)},
+		jsonField{name: "Timestamp", str: ts},
+		jsonField{name: "SignatureVersion", str: sigVersion},
+		jsonField{name: "Signature", str: sig},
+		jsonField{name: "SigningCertURL", str: certURL},
+		jsonField{name: "UnsubscribeURL", str: base + "/?Action=Unsubscribe&SubscriptionArn=" + url.QueryEscape(sub.ARN)})
+	if len(meta.Attributes) > 0 {
+		attrs := make(map[string]envelopeAttr, len(meta.Attributes))
+		for k, a := range meta.Attributes {
+			attrs[k] = envelopeAttr{Type: a.Type, Value: a.Value}
+		}
+		f = append(f, jsonField{name: "MessageAttributes", attrs: attrs})
+	}
+	return encodeNotification(f), false, nil
+}
+
+// aliasString views b as a string without copying it, so that wiping b
+// also wipes the string. Only for strings that do not outlive b's wipe.
+func aliasString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // marshalNoEscape encodes like AWS: no HTML escaping of <, >, &.
@@ -167,7 +191,9 @@ type sigEntry struct {
 const sigCacheMax = 65536
 
 func (e *Engine) sign(version string, m snssig.Message) (string, error) {
-	k := sigKey{id: m.MessageID, version: version, typ: m.Type, digest: sha256.Sum256(snssig.StringToSign(m))}
+	sts := snssig.StringToSign(m)
+	k := sigKey{id: m.MessageID, version: version, typ: m.Type, digest: sha256.Sum256(sts)}
+	clear(sts) // it holds the message text
 	e.sigs.mu.Lock()
 	if ent, ok := e.sigs.m[k]; ok {
 		e.sigs.mu.Unlock()
@@ -192,18 +218,36 @@ func (e *Engine) sign(version string, m snssig.Message) (string, error) {
 	return ent.sig, ent.err
 }
 
-// sendHTTP makes one attempt and classifies it.
-func (e *Engine) sendHTTP(ctx context.Context, topic store.Topic, sub store.Subscription, l store.Lease, meta sns.Meta, policy deliverypolicy.Policy) (outcome, string) {
-	body, raw, err := e.envelope(topic, sub, l.Message, meta)
+// sendHTTP makes one attempt and classifies it. plaintext is the message
+// body (opened, for a sealed message); the request body built from it is
+// wiped when the attempt is over (owned says whether plaintext itself is
+// the engine's to wipe too; the caller wipes it).
+func (e *Engine) sendHTTP(ctx context.Context, topic store.Topic, sub store.Subscription, l store.Lease, meta sns.Meta, policy deliverypolicy.Policy, plaintext []byte, owned bool) (outcome, string) {
+	body, raw, err := e.envelope(topic, sub, l.Message, meta, plaintext)
 	if err != nil {
 		e.log.Error("build delivery body", "subscription", sub.ARN, "message_id", l.MessageID, "err", err)
 		return retryable, "InternalError"
 	}
+	// The request body: a raw body may be plaintext itself (wiped by the
+	// caller when owned, never when it is the store's); any other body is
+	// a buffer built here.
+	wb := &wipeBuf{b: body}
+	if owned || !(raw && sameBuffer(body, plaintext)) {
+		defer func() {
+			wb.wipe()
+			e.wiped(body)
+		}()
+	}
 	ctx, cancel := context.WithTimeout(ctx, e.opts.AttemptTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.Endpoint, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.Endpoint, wb.reader())
 	if err != nil {
 		return permanent, "InvalidEndpoint"
+	}
+	req.ContentLength = int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return wb.reader(), nil }
+	if len(body) == 0 {
+		req.Body, req.GetBody = http.NoBody, nil
 	}
 	ct := policy.HeaderContentType
 	if ct == "" {
@@ -239,6 +283,11 @@ func (e *Engine) sendHTTP(ctx context.Context, topic store.Topic, sub store.Subs
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	return classify(resp.StatusCode)
+}
+
+// sameBuffer reports whether a and b are the same bytes in memory.
+func sameBuffer(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func classify(status int) (outcome, string) {

@@ -91,7 +91,7 @@ func TestHostAllowed(t *testing.T) {
 func TestPanicAnswersInTheRequestsProtocol(t *testing.T) {
 	// No signing certificate: every request that gets past the Host check
 	// panics (nil pointer).
-	s := &Server{cfg: &config.Config{}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), met: newMetrics(nil)}
+	s := &Server{cfg: &config.Config{}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), met: newMetrics()}
 	for _, tc := range []struct {
 		target, auth, want string
 	}{

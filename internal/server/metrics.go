@@ -1,13 +1,16 @@
 package server
 
 import (
+	"errors"
 	"net/http"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sealpost/sealpost/internal/delivery"
+	"github.com/sealpost/sealpost/internal/kms"
 )
 
 // metrics are the server's Prometheus metrics, served at /metrics. The
@@ -16,18 +19,111 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	handler  http.Handler
+
+	// kmsCalls counts the KMS calls SNS makes for SSE (GenerateDataKey
+	// when sealing, Decrypt when opening), sseMessages the bodies sealed
+	// and opened. Their key and topic labels are capped (labelCap).
+	kmsCalls    *prometheus.CounterVec
+	sseMessages *prometheus.CounterVec
+	kmsPairs    labelCap // "key\x00topic" pairs of kmsCalls
+	sseTopics   labelCap // topics of sseMessages
 }
 
-func newMetrics(eng *delivery.Engine) *metrics {
-	m := &metrics{reg: prometheus.NewRegistry()}
+// maxSSESeries bounds the distinct (key, topic) pairs of
+// sealpost_kms_calls_total and the distinct topics of
+// sealpost_sse_messages_total: topics and keys are created by users, and
+// every label value is a series kept until restart. Values beyond the cap
+// are counted under OtherLabel.
+const maxSSESeries = 1000
+
+// OtherLabel is the key and topic label of calls and messages beyond
+// maxSSESeries distinct values.
+const OtherLabel = "_other"
+
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry(), kmsPairs: labelCap{max: maxSSESeries}, sseTopics: labelCap{max: maxSSESeries}}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sealpost_requests_total",
 		Help: "API requests by service (sns, sts, kms, sqs, unknown), action (unknown for unrecognized or refused-before-parsing ones) and HTTP status.",
 	}, []string{"service", "action", "status"})
-	m.reg.MustRegister(m.requests, deliveryCollector{eng},
+	m.kmsCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sealpost_kms_calls_total",
+		Help: "KMS calls SNS made for server-side encryption, by key ARN, topic ARN, op (GenerateDataKey when sealing, Decrypt when opening) and outcome (ok or the KMS error code). At most 1000 key/topic pairs; later ones are counted as key and topic _other.",
+	}, []string{"key", "topic", "op", "outcome"})
+	m.sseMessages = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sealpost_sse_messages_total",
+		Help: "Message bodies of SSE topics sealed on publish and opened for delivery (one per delivery attempt that opened it), by topic ARN and direction. At most 1000 topics; later ones are counted as topic _other.",
+	}, []string{"topic", "direction"})
+	m.reg.MustRegister(m.requests, m.kmsCalls, m.sseMessages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m
+}
+
+// delivery exports the delivery engine's counters.
+func (m *metrics) delivery(eng *delivery.Engine) {
+	m.reg.MustRegister(deliveryCollector{eng})
+}
+
+// kmsCall counts one KMS call of the Sealer (sse.Options.OnKMSCall).
+func (m *metrics) kmsCall(topicARN, keyARN, op string, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = kmsErrorCode(err)
+	}
+	key, topic := keyARN, topicARN
+	if !m.kmsPairs.admit(keyARN + "\x00" + topicARN) {
+		key, topic = OtherLabel, OtherLabel
+	}
+	m.kmsCalls.WithLabelValues(key, topic, op, outcome).Inc()
+}
+
+// sseMessage counts one body sealed or opened.
+func (m *metrics) sseMessage(topicARN, direction string) {
+	if !m.sseTopics.admit(topicARN) {
+		topicARN = OtherLabel
+	}
+	m.sseMessages.WithLabelValues(topicARN, direction).Inc()
+}
+
+// kmsErrorCode is the KMS error code of err (a bounded set: the kms.Err*
+// kinds), or "error".
+func kmsErrorCode(err error) string {
+	var ke *kms.Error
+	if errors.As(err, &ke) && ke.Kind != nil {
+		return ke.Kind.Error()
+	}
+	for _, k := range []error{kms.ErrDisabled, kms.ErrInvalidState, kms.ErrNotFound, kms.ErrAccessDenied,
+		kms.ErrInvalidCiphertext, kms.ErrIncorrectKey, kms.ErrInternal, kms.ErrValidation, kms.ErrUnsupported} {
+		if errors.Is(err, k) {
+			return k.Error()
+		}
+	}
+	return "error"
+}
+
+// labelCap admits the first max distinct values of a label; later values
+// are refused (and counted under OtherLabel by the caller).
+type labelCap struct {
+	mu   sync.Mutex
+	max  int
+	seen map[string]struct{}
+}
+
+func (c *labelCap) admit(v string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.seen[v]; ok {
+		return true
+	}
+	if len(c.seen) >= c.max {
+		return false
+	}
+	if c.seen == nil {
+		c.seen = map[string]struct{}{}
+	}
+	c.seen[v] = struct{}{}
+	return true
 }
 
 // listener exports the connection count and the retried accept errors of

@@ -48,6 +48,7 @@ import (
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/snsapi"
 	"github.com/sealpost/sealpost/internal/snssig"
+	"github.com/sealpost/sealpost/internal/sse"
 	"github.com/sealpost/sealpost/internal/store"
 	"github.com/sealpost/sealpost/internal/store/pebblestore"
 )
@@ -76,6 +77,8 @@ type Server struct {
 	kmsAPI *kmsapi.API
 	eng    *delivery.Engine
 	met    *metrics
+	// sealer seals and opens the bodies of SSE topics.
+	sealer *sse.Sealer
 	tls    DevTLS
 	http   *http.Server
 	ln     net.Listener
@@ -160,25 +163,38 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, 
 	s := &Server{cfg: cfg, log: log, st: st, ids: ids, ln: ln, kr: kr,
 		hosts: servedHosts(cfg.Listen, cfg.PublicURL, hostname, cfg.AllowedHosts), keys: sigv4.NewKeyCache(0)}
 	guard := netguard.New(cfg.SubscriberAllow, cfg.SubscriberDeny)
-	s.sns = sns.New(st, sns.Options{PublicURL: cfg.PublicURL, CacheTTL: cfg.CacheTTL, CheckEndpoint: endpointChecker(guard)})
-	s.api = snsapi.New(s.sns, log)
-	s.sign, err = snssig.LoadSealed(ctx, filepath.Join(cfg.DataDir, "signing"), signingVault{ks}, kr, log)
-	if err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
-	}
 	s.audit, err = audit.Open(audit.Dir(cfg.DataDir), audit.Options{Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
 	undo = append(undo, func() { s.audit.Close() })
-	s.kms = kms.New(ks, kr, kms.Options{Audit: s.audit, Log: log, CacheTTL: cfg.CacheTTL, Now: s.kmsNow})
+	s.met = newMetrics()
+	// KMS purges the Sealer's cached data keys of a key on DisableKey,
+	// ScheduleKeyDeletion and PutKeyPolicy; the Sealer needs KMS: the
+	// purge hook reaches the Sealer through s.sealer, set right below,
+	// before any request is served.
+	// With several nodes on PostgreSQL, DisableKey, ScheduleKeyDeletion and
+	// PutKeyPolicy wait the KMS cache TTL (cfg.CacheTTL) before they
+	// return, so that every node has refused the old key state and dropped
+	// its cached data keys of the key by then (PurgeWait).
+	s.kms = kms.New(ks, kr, kms.Options{Audit: s.audit, Log: log, CacheTTL: cfg.CacheTTL, Now: s.kmsNow,
+		Purge: s.purgeDataKeys, PurgeWait: cfg.Store != "" && cfg.Store != "pebble"})
+	s.sealer = sse.New(s.kms, sse.Options{ReusePeriod: cfg.SSEDataKeyReuse, OnKMSCall: s.met.kmsCall})
+	sealer := countingSealer{s: s.sealer, m: s.met}
+	s.sns = sns.New(st, sns.Options{PublicURL: cfg.PublicURL, CacheTTL: cfg.CacheTTL, CheckEndpoint: endpointChecker(guard),
+		Sealer: sealer, DedupKey: kr.DedupKey()})
+	s.api = snsapi.New(s.sns, log)
+	s.sign, err = snssig.LoadSealed(ctx, filepath.Join(cfg.DataDir, "signing"), signingVault{ks}, kr, log)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
 	s.kmsAPI = kmsapi.New(s.kms, log)
 	hc, err := subscriberClient(cfg.SubscriberCAs, guard)
 	if err != nil {
 		return nil, err
 	}
-	s.eng = delivery.New(st, s.sns, s.sign, log, delivery.Options{HTTPClient: hc, LeaseFor: cfg.DeliveryLease, Owner: cfg.NodeID})
-	s.met = newMetrics(s.eng)
+	s.eng = delivery.New(st, s.sns, s.sign, log, delivery.Options{HTTPClient: hc, LeaseFor: cfg.DeliveryLease, Owner: cfg.NodeID, Opener: sealer})
+	s.met.delivery(s.eng)
 	if cfg.TLSCert == "" {
 		s.tls, err = EnsureDevTLS(filepath.Join(cfg.DataDir, "tls"))
 		if err != nil {
@@ -223,6 +239,14 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 		return pebblestore.OpenWith(filepath.Join(cfg.DataDir, "store"), pebblestore.Options{Logger: log})
 	default:
 		return openPostgres(ctx, cfg.Store)
+	}
+}
+
+// purgeDataKeys is kms.Options.Purge: it drops the Sealer's cached data
+// keys of a CMK.
+func (s *Server) purgeDataKeys(keyID string) {
+	if s.sealer != nil {
+		s.sealer.Purge(keyID)
 	}
 }
 
