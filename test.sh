@@ -33,10 +33,10 @@ for pkg in $(go list ./...); do
     done
   done
 done
-# The SNS API and delivery suites once more, on the PostgreSQL store (the
+# The SNS, KMS and delivery suites once more, on the PostgreSQL store (the
 # tests start a throwaway PostgreSQL).
 SEALPOST_TEST_STORE=postgres go test -count=1 -timeout 10m ./internal/server ./internal/delivery
-SEALPOST_TEST_STORE=postgres go test -count=1 -timeout 10m -run 'TestBoto3|TestCrashLoop' ./e2e
+SEALPOST_TEST_STORE=postgres go test -count=1 -timeout 10m -run 'TestBoto3|TestCrashLoop|TestWrongRootKeyRefusesStart|TestKMSKeysSurviveRestartAndTamper' ./e2e
 # Everything, on the default embedded store; PostgreSQL-only tests (driver
 # conformance, scale-out) start their own server.
 CGO_ENABLED=1 go test -race -count=1 -timeout 20m ./...

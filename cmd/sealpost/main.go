@@ -83,7 +83,10 @@ func main() {
 		fmt.Fprintf(os.Stderr, "\n  aws --endpoint-url https://%s --ca-bundle %s sns list-topics\n  (or plain http://%s; credentials test/test, region %s)\n\n",
 			srv.Addr(), srv.CAFile(), srv.Addr(), cfg.Region)
 	}
-	if err := srv.Serve(ctx); err != nil {
+	stopProfile := startCPUProfile()
+	err = srv.Serve(ctx)
+	stopProfile()
+	if err != nil {
 		log.Error("server stopped", "err", err)
 		os.Exit(1)
 	}

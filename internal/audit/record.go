@@ -187,12 +187,32 @@ func WithoutSecrets(params map[string]any) map[string]any {
 	}
 	out := make(map[string]any, len(params))
 	for k, v := range params {
-		if secretFields[strings.ToLower(k)] {
+		if isSecretField(k) {
 			continue
 		}
 		out[k] = scrubValue(v)
 	}
 	return out
+}
+
+// isSecretField reports whether k names a secret field in any letter case
+// (strings.ToLower, without allocating for ASCII names up to 64 bytes).
+func isSecretField(k string) bool {
+	var buf [64]byte
+	if len(k) > len(buf) {
+		return secretFields[strings.ToLower(k)]
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c >= utf8.RuneSelf {
+			return secretFields[strings.ToLower(k)]
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return secretFields[string(buf[:len(k)])]
 }
 
 func scrubValue(v any) any {
@@ -236,6 +256,9 @@ func newUUID() string {
 // body encodes r (without chain fields) as JSON.
 func body(r *Record) ([]byte, error) {
 	r.Seq, r.PrevHash, r.Hash = 0, "", ""
+	if b, ok := appendRecord(make([]byte, 0, 1024), r); ok {
+		return b, nil
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("audit: encode record: %w", err)

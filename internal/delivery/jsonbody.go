@@ -2,7 +2,8 @@ package delivery
 
 import (
 	"sort"
-	"unicode/utf8"
+
+	"github.com/sealpost/sealpost/internal/jsonenc"
 )
 
 // The notification body is encoded here rather than by encoding/json:
@@ -12,97 +13,13 @@ import (
 // into one buffer the engine owns and wipes. The output is byte for byte
 // what encoding/json writes with SetEscapeHTML(false) (tested).
 
-const hexDigits = "0123456789abcdef"
-
 // jsonStringLen is the length of appendJSONString's output for s.
-func jsonStringLen[T []byte | string](s T) int {
-	n := 2
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			switch {
-			case b >= 0x20 && b != '"' && b != '\\':
-				n++
-			case b == '"', b == '\\', b == '\b', b == '\f', b == '\n', b == '\r', b == '\t':
-				n += 2
-			default:
-				n += 6
-			}
-			i++
-			continue
-		}
-		c, size := decodeRune(s[i:])
-		switch {
-		case c == utf8.RuneError && size == 1:
-			n += 6
-		case c == '\u2028' || c == '\u2029':
-			n += 6
-		default:
-			n += size
-		}
-		i += size
-	}
-	return n
-}
-
-func decodeRune[T []byte | string](s T) (rune, int) {
-	var buf [utf8.UTFMax]byte
-	k := copy(buf[:], s[:min(len(s), utf8.UTFMax)])
-	return utf8.DecodeRune(buf[:k])
-}
+func jsonStringLen[T []byte | string](s T) int { return jsonenc.StringLen(s, false) }
 
 // appendJSONString appends s as a JSON string, escaped as encoding/json
 // escapes it without HTML escaping.
 func appendJSONString[T []byte | string](dst []byte, s T) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := decodeRune(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return jsonenc.AppendString(dst, s, false)
 }
 
 // jsonField is one member of a JSON object: a string value (str) or, when

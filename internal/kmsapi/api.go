@@ -204,9 +204,10 @@ func (a *API) Serve(w http.ResponseWriter, r *http.Request, c kms.Caller, body [
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", ContentType)
-	h.Set("x-amzn-RequestId", c.RequestID)
-	h.Set("Content-Length", strconv.Itoa(len(out.b)))
+	// Canonical keys, as Set would write them, without canonicalizing.
+	h["Content-Type"] = []string{ContentType}
+	h["X-Amzn-Requestid"] = []string{c.RequestID}
+	h["Content-Length"] = []string{strconv.Itoa(len(out.b))}
 	w.WriteHeader(http.StatusOK)
 	w.Write(out.b)
 }

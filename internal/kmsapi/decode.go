@@ -70,12 +70,15 @@ type shape struct {
 // member is one input member of an action.
 type member struct {
 	name     string // wire name, e.g. "KeyId"
+	path     string // its name in validation messages, e.g. "keyId"
 	shape    shape
 	required bool
 }
 
-func opt(name string, s shape) member { return member{name: name, shape: s} }
-func req(name string, s shape) member { return member{name: name, shape: s, required: true} }
+func opt(name string, s shape) member { return member{name: name, path: lowerFirst(name), shape: s} }
+func req(name string, s shape) member {
+	return member{name: name, path: lowerFirst(name), shape: s, required: true}
+}
 
 func str(min, max int) shape { return shape{kind: kString, min: min, max: max} }
 func enum(vals ...string) shape {
@@ -206,6 +209,19 @@ func validationError(fails []string) *apiError {
 
 // decode reads body against ms (see the comment at the top of the file).
 func decode(ms []member, body []byte) (args, error) {
+	a, ok := fastArgs(ms, body)
+	if !ok {
+		var err error
+		if a, err = slowArgs(ms, body); err != nil {
+			return nil, err
+		}
+	}
+	return validate(ms, a)
+}
+
+// slowArgs is the first step of decode for any body (see fastdecode.go for
+// the fast path).
+func slowArgs(ms []member, body []byte) (args, error) {
 	var obj map[string]json.RawMessage
 	if len(bytes.TrimSpace(body)) > 0 {
 		if err := json.Unmarshal(body, &obj); err != nil {
@@ -228,9 +244,14 @@ func decode(ms []member, body []byte) (args, error) {
 		}
 		a[m.name] = v
 	}
+	return a, nil
+}
+
+// validate is the second step of decode.
+func validate(ms []member, a args) (args, error) {
 	var fails []string
 	for _, m := range ms {
-		path := lowerFirst(m.name)
+		path := m.path
 		v, ok := a[m.name]
 		if !ok {
 			if m.required {
@@ -438,16 +459,21 @@ func check(fails []string, s shape, path string, v any) []string {
 
 func checkString(fails []string, s shape, path, v string) []string {
 	n := utf8.RuneCountInString(v)
-	val := "Value '" + clip(v) + "' at '" + path + "'"
-	if s.sensitive || n > 256 {
-		val = "Value at '" + path + "'"
+	// val is the message prefix, built only when a constraint fails.
+	val := func() string {
+		if s.sensitive || n > 256 {
+			return "Value at '" + path + "'"
+		}
+		return "Value '" + clip(v) + "' at '" + path + "'"
 	}
-	fails = checkLen(fails, s, path, val, n)
+	if n < s.min || s.max >= 0 && n > s.max {
+		fails = checkLen(fails, s, path, val(), n)
+	}
 	if s.pattern != nil && n >= s.min && (s.max < 0 || n <= s.max) && !s.pattern.re.MatchString(v) {
-		fails = append(fails, val+" failed to satisfy constraint: Member must satisfy regular expression pattern: "+s.pattern.text)
+		fails = append(fails, val()+" failed to satisfy constraint: Member must satisfy regular expression pattern: "+s.pattern.text)
 	}
 	if s.enum != nil && !contains(s.enum, v) {
-		fails = append(fails, val+" failed to satisfy constraint: Member must satisfy enum value set: ["+strings.Join(s.enum, ", ")+"]")
+		fails = append(fails, val()+" failed to satisfy constraint: Member must satisfy enum value set: ["+strings.Join(s.enum, ", ")+"]")
 	}
 	if strings.IndexByte(v, 0) >= 0 {
 		fails = append(fails, "Value at '"+path+"' failed to satisfy constraint: Member must not contain NUL characters")
@@ -458,6 +484,9 @@ func checkString(fails []string, s shape, path, v string) []string {
 // checkLen checks a length; val is the "Value '...' at 'path'" prefix
 // ("" = without the value).
 func checkLen(fails []string, s shape, path, val string, n int) []string {
+	if n >= s.min && (s.max < 0 || n <= s.max) {
+		return fails
+	}
 	if val == "" {
 		val = "Value at '" + path + "'"
 	}

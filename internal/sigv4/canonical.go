@@ -270,6 +270,56 @@ func asciiLower(s string) string {
 	return s
 }
 
+// canonicalLower appends to dst the canonical form
+// (textproto.CanonicalMIMEHeaderKey) of lname when lname is made of lower
+// case letters, digits and '-' only (every header name a signer sends);
+// ok is false for any other name, which the caller canonicalizes the
+// general way.
+func canonicalLower(dst []byte, lname string) ([]byte, bool) {
+	upper := true
+	for i := 0; i < len(lname); i++ {
+		c := lname[i]
+		switch {
+		case 'a' <= c && c <= 'z':
+			if upper {
+				c -= 'a' - 'A'
+			}
+		case '0' <= c && c <= '9', c == '-':
+		default:
+			return nil, false
+		}
+		dst = append(dst, c)
+		upper = c == '-'
+	}
+	return dst, true
+}
+
+// plainCanonical reports whether k is made of letters, digits and '-' and
+// is already in canonical form (upper case at the start and after '-',
+// lower case elsewhere). false says nothing: the caller then asks
+// textproto.
+func plainCanonical(k string) bool {
+	upper := true
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case 'A' <= c && c <= 'Z':
+			if !upper {
+				return false
+			}
+		case 'a' <= c && c <= 'z':
+			if upper {
+				return false
+			}
+		case '0' <= c && c <= '9', c == '-':
+		default:
+			return false
+		}
+		upper = c == '-'
+	}
+	return true
+}
+
 // headerLookup finds the values of a header by lower-case name. Go's server
 // stores canonical keys ("X-Amz-Date"); maps built by hand may hold other
 // spellings, which are indexed once, lazily, in sorted key order.
@@ -289,12 +339,18 @@ func (h *headerLookup) values(lname string) []string {
 		}
 		return []string{host}
 	}
-	vs := r.Header[textproto.CanonicalMIMEHeaderKey(lname)]
+	var vs []string
+	var buf [64]byte
+	if ck, ok := canonicalLower(buf[:0], lname); ok {
+		vs = r.Header[string(ck)] // no allocation for the lookup
+	} else {
+		vs = r.Header[textproto.CanonicalMIMEHeaderKey(lname)]
+	}
 	if !h.built {
 		h.built = true
 		var odd []string
 		for k := range r.Header {
-			if textproto.CanonicalMIMEHeaderKey(k) != k {
+			if !plainCanonical(k) && textproto.CanonicalMIMEHeaderKey(k) != k {
 				odd = append(odd, k)
 			}
 		}

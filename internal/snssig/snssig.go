@@ -95,6 +95,9 @@ func (s *Signer) Sign(signatureVersion string, m Message) (string, error) {
 	if data == nil {
 		return "", fmt.Errorf("%w %q", ErrUnknownMessageType, m.Type)
 	}
+	// The string to sign holds the message in clear (for SSE topics, the
+	// opened body): wipe it once hashed.
+	defer clear(data)
 	var (
 		hash   crypto.Hash
 		digest []byte
