@@ -173,8 +173,9 @@ type cacheEntry struct {
 	ts *topicState // nil while not cached
 	// gen counts invalidations while the entry exists, so that a load that
 	// raced with a write is not cached after that write invalidated it.
-	gen   uint64
-	loads int // loads in flight
+	gen    uint64
+	loads  int // loads in flight
+	writes int // writes in flight (writeBegin without writeEnd yet)
 }
 
 // New returns a Service over st.
@@ -227,10 +228,41 @@ func (s *Service) invalidate(topicARN string) {
 	s.mu.Unlock()
 }
 
-// release deletes an entry that holds nothing and protects no load. s.mu
-// must be held.
+// writeBegin marks a write of a topic's records as in flight: until
+// writeEnd, topicState loads from the store and caches nothing. A write is
+// visible in the store before the call that made it returns, so a reader
+// (another request) may see it before an invalidate after the write could
+// run; with the mark, nothing it does next is served the state from before
+// the write.
+func (s *Service) writeBegin(topicARN string) {
+	s.mu.Lock()
+	e := s.cache[topicARN]
+	if e == nil {
+		e = &cacheEntry{}
+		s.cache[topicARN] = e
+	}
+	e.writes++
+	e.ts = nil
+	e.gen++
+	s.mu.Unlock()
+}
+
+// writeEnd ends a write begun with writeBegin and invalidates the topic.
+func (s *Service) writeEnd(topicARN string) {
+	s.mu.Lock()
+	if e := s.cache[topicARN]; e != nil {
+		e.writes--
+		e.ts = nil
+		e.gen++
+		s.release(topicARN, e)
+	}
+	s.mu.Unlock()
+}
+
+// release deletes an entry that holds nothing and protects no load or
+// write. s.mu must be held.
 func (s *Service) release(arn string, e *cacheEntry) {
-	if e.ts == nil && e.loads == 0 {
+	if e.ts == nil && e.loads == 0 && e.writes == 0 {
 		delete(s.cache, arn)
 	}
 }
@@ -273,7 +305,7 @@ func (s *Service) topicState(ctx context.Context, arn string) (*topicState, erro
 	s.mu.Lock()
 	e.loads--
 	switch {
-	case err == nil && e.gen == gen:
+	case err == nil && e.gen == gen && e.writes == 0:
 		e.ts = ts
 	case err != nil:
 		// Gone (deleted through another node, say) or unreadable: forget it.

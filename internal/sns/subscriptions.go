@@ -185,7 +185,9 @@ func (s *Service) Subscribe(ctx context.Context, c Caller, topicARN, protocol, e
 		sub.Token = newToken()
 		sub.TokenExpiresAt = now.Add(s.opts.ConfirmationTTL)
 	}
+	s.writeBegin(topicARN)
 	got, err := s.st.CreateSubscription(ctx, sub)
+	s.writeEnd(topicARN)
 	if errors.Is(err, store.ErrExists) {
 		for k, v := range clean {
 			if got.Attributes[k] != v {
@@ -211,7 +213,6 @@ func (s *Service) Subscribe(ctx context.Context, c Caller, topicARN, protocol, e
 	if err != nil {
 		return SubscribeResult{}, storeErr(err, ErrNotFound, "Topic does not exist")
 	}
-	s.invalidate(topicARN)
 	if sub.Pending {
 		if err := s.sendControl(ctx, sub, TypeSubscriptionConfirmation); err != nil {
 			return SubscribeResult{}, err
@@ -279,6 +280,7 @@ func (s *Service) ConfirmSubscription(ctx context.Context, c Caller, topicARN, t
 		if s.now().After(sub.TokenExpiresAt) {
 			return "", invalid("Token Reason: the confirmation token has expired")
 		}
+		s.writeBegin(topicARN)
 		_, err := s.st.UpdateSubscription(ctx, sub.ARN, func(x *store.Subscription) error {
 			x.Pending = false
 			if authenticateOnUnsubscribe && c.Authenticated {
@@ -286,7 +288,7 @@ func (s *Service) ConfirmSubscription(ctx context.Context, c Caller, topicARN, t
 			}
 			return nil
 		})
-		s.invalidate(topicARN)
+		s.writeEnd(topicARN)
 		if err != nil {
 			return "", storeErr(err, ErrNotFound, "Subscription does not exist")
 		}
@@ -325,10 +327,12 @@ func (s *Service) Unsubscribe(ctx context.Context, c Caller, subARN string) erro
 			return err
 		}
 	}
-	if err := s.st.DeleteSubscription(ctx, subARN); err != nil {
+	s.writeBegin(sub.TopicARN)
+	err = s.st.DeleteSubscription(ctx, subARN)
+	s.writeEnd(sub.TopicARN)
+	if err != nil {
 		return storeErr(err, ErrNotFound, "Subscription does not exist")
 	}
-	s.invalidate(sub.TopicARN)
 	if !c.Signed && !sub.Pending && (sub.Protocol == "http" || sub.Protocol == "https") {
 		if sub.Token == "" {
 			sub.Token = newToken()
@@ -484,7 +488,9 @@ func (s *Service) SetSubscriptionAttributes(ctx context.Context, c Caller, subAR
 	if err := s.authorizeSubscription(ctx, &c, actSetSubscriptionAttrs, cur); err != nil {
 		return err
 	}
-	sub, err := s.st.UpdateSubscription(ctx, subARN, func(x *store.Subscription) error {
+	s.writeBegin(cur.TopicARN)
+	defer s.writeEnd(cur.TopicARN)
+	_, err = s.st.UpdateSubscription(ctx, subARN, func(x *store.Subscription) error {
 		all := map[string]string{}
 		for k, v := range x.Attributes {
 			all[k] = v
@@ -506,7 +512,6 @@ func (s *Service) SetSubscriptionAttributes(ctx context.Context, c Caller, subAR
 	if err != nil {
 		return storeErr(err, ErrNotFound, "Subscription does not exist")
 	}
-	s.invalidate(sub.TopicARN)
 	return nil
 }
 

@@ -241,8 +241,9 @@ func (s *Service) DeleteTopic(ctx context.Context, c Caller, topicARN string) er
 		}
 		return err
 	}
+	s.writeBegin(topicARN)
 	_, err := s.st.DeleteTopic(ctx, topicARN)
-	s.invalidate(topicARN)
+	s.writeEnd(topicARN)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -387,6 +388,7 @@ func (s *Service) SetTopicAttributes(ctx context.Context, c Caller, topicARN, na
 	if _, err := s.accessTopic(ctx, &c, actSetTopicAttributes, topicARN, nil); err != nil {
 		return err
 	}
+	s.writeBegin(topicARN)
 	_, err := s.st.UpdateTopic(ctx, topicARN, func(t *store.Topic) error {
 		if err := validateTopicAttr(name, value, t.Attributes["FifoTopic"] == "true", false); err != nil {
 			return err
@@ -411,7 +413,7 @@ func (s *Service) SetTopicAttributes(ctx context.Context, c Caller, topicARN, na
 		}
 		return nil
 	})
-	s.invalidate(topicARN)
+	s.writeEnd(topicARN)
 	return storeErr(err, ErrNotFound, "Topic does not exist")
 }
 
@@ -540,6 +542,7 @@ func (s *Service) AddPermission(ctx context.Context, c Caller, topicARN, label s
 	if err != nil {
 		return err
 	}
+	s.writeBegin(topicARN)
 	_, err = s.st.UpdateTopic(ctx, topicARN, func(t *store.Topic) error {
 		doc := policyDoc(*t)
 		if p, err := policy.ParseWith([]byte(doc), topicPolicyOptions); err == nil && p.HasSid(label) {
@@ -565,7 +568,7 @@ func (s *Service) AddPermission(ctx context.Context, c Caller, topicARN, label s
 		t.Attributes["Policy"] = doc
 		return nil
 	})
-	s.invalidate(topicARN)
+	s.writeEnd(topicARN)
 	return storeErr(err, ErrNotFound, "Topic does not exist")
 }
 
@@ -624,6 +627,7 @@ func (s *Service) RemovePermission(ctx context.Context, c Caller, topicARN, labe
 	if _, err := s.accessTopic(ctx, &c, actRemovePermission, topicARN, nil); err != nil {
 		return err
 	}
+	s.writeBegin(topicARN)
 	_, err := s.st.UpdateTopic(ctx, topicARN, func(t *store.Topic) error {
 		doc := policyDoc(*t)
 		if emptyPolicy(doc) {
@@ -644,7 +648,7 @@ func (s *Service) RemovePermission(ctx context.Context, c Caller, topicARN, labe
 		t.Attributes["Policy"] = string(out)
 		return nil
 	})
-	s.invalidate(topicARN)
+	s.writeEnd(topicARN)
 	return storeErr(err, ErrNotFound, "Topic does not exist")
 }
 
