@@ -1,0 +1,14 @@
+package pebblestore
+
+import (
+	"testing"
+
+	"github.com/sealpost/sealpost/internal/store"
+	"github.com/sealpost/sealpost/internal/store/storetest"
+)
+
+var _ store.QueueStore = (*Store)(nil)
+
+func TestQueueConformance(t *testing.T) {
+	storetest.RunQueues(t, storetest.QueuesOf(&harness{dirs: map[store.Store]string{}}))
+}
