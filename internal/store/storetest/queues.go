@@ -69,7 +69,9 @@ func RunQueues(t *testing.T, h QueueHarness) {
 	}
 }
 
-func qkey(name string) store.QueueKey { return store.QueueKey{Account: acct, Region: region, Name: name} }
+func qkey(name string) store.QueueKey {
+	return store.QueueKey{Account: acct, Region: region, Name: name}
+}
 
 func mkQueue(t testing.TB, qs store.QueueStore, name string) store.QueueKey {
 	t.Helper()
