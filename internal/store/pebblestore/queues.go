@@ -234,18 +234,26 @@ func (s *Store) ListQueues(ctx context.Context, account, region, prefix string, 
 // ---- messages ----
 
 // lockQueue takes the queue's lock (shared or exclusive) and checks that
-// the queue exists. The caller calls the returned unlock.
+// the queue exists. The caller calls the returned unlock (more than once is
+// fine).
 func (s *Store) lockQueue(k store.QueueKey, shared bool) (*queueState, func(), error) {
 	st, err := s.queueState(k)
 	if err != nil {
 		return nil, nil, err
 	}
-	unlock := st.mu.Unlock
+	release := st.mu.Unlock
 	if shared {
 		st.mu.RLock()
-		unlock = st.mu.RUnlock
+		release = st.mu.RUnlock
 	} else {
 		st.mu.Lock()
+	}
+	released := false
+	unlock := func() { // idempotent: callers defer it and may call it earlier
+		if !released {
+			released = true
+			release()
+		}
 	}
 	if _, err := s.getQueue(k); err != nil {
 		unlock()
@@ -255,6 +263,21 @@ func (s *Store) lockQueue(k store.QueueKey, shared bool) (*queueState, func(), e
 }
 
 // putNew appends m to queue k under a new sequence number.
+// commitUnlock commits b synced, releasing the queue's lock once b is
+// applied (visible) and before waiting for the WAL sync, so that the
+// fsyncs of one queue's receives and deletes are shared (group commit)
+// instead of taken one after another under the lock. Nothing is weakened:
+// in pebble a write is visible before its sync anyway, and the caller
+// returns only after the sync.
+func (s *Store) commitUnlock(b *pebble.Batch, unlock func()) error {
+	err := s.db.ApplyNoSyncWait(b, pebble.Sync)
+	unlock()
+	if err != nil {
+		return err
+	}
+	return b.SyncWait()
+}
+
 func putNew(b *pebble.Batch, k store.QueueKey, st *queueState, m store.QueueMessage) {
 	m.ReceiveCount, m.FirstReceivedAt, m.ReceiptHandle = 0, time.Time{}, ""
 	seq := st.seq.Add(1)
@@ -339,7 +362,7 @@ func (s *Store) Receive(ctx context.Context, k store.QueueKey, max int, now time
 		b.Set(msgKey(k, seq), mustJSON(m), nil)
 		out = append(out, m)
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := s.commitUnlock(b, unlock); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -375,7 +398,7 @@ func (s *Store) DeleteMessage(ctx context.Context, k store.QueueKey, handle stri
 	defer b.Close()
 	b.Delete(msgKey(k, seq), nil)
 	b.Delete(visKey(k, m.VisibleAt, seq), nil)
-	return b.Commit(pebble.Sync)
+	return s.commitUnlock(b, unlock)
 }
 
 func (s *Store) ChangeVisibility(ctx context.Context, k store.QueueKey, handle string, now, visibleAt time.Time) (store.QueueMessage, error) {
@@ -397,7 +420,7 @@ func (s *Store) ChangeVisibility(ctx context.Context, k store.QueueKey, handle s
 	m.VisibleAt = visibleAt
 	b.Set(visKey(k, m.VisibleAt, seq), visFlag(m), nil)
 	b.Set(msgKey(k, seq), mustJSON(m), nil)
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := s.commitUnlock(b, unlock); err != nil {
 		return store.QueueMessage{}, err
 	}
 	return m, nil
@@ -416,8 +439,8 @@ func (s *Store) MoveMessage(ctx context.Context, k store.QueueKey, handle string
 	}
 	defer unlock1()
 	st2 := st1
+	var unlock2 func()
 	if second != first {
-		var unlock2 func()
 		st2, unlock2, err = s.lockQueue(second, false)
 		if err != nil {
 			return err
@@ -437,7 +460,10 @@ func (s *Store) MoveMessage(ctx context.Context, k store.QueueKey, handle string
 	b.Delete(msgKey(k, seq), nil)
 	b.Delete(visKey(k, m.VisibleAt, seq), nil)
 	putNew(b, dst, dstState, nm)
-	return b.Commit(pebble.Sync)
+	if unlock2 != nil {
+		unlock2()
+	}
+	return s.commitUnlock(b, unlock1)
 }
 
 func queueLess(a, b store.QueueKey) bool {
@@ -459,7 +485,7 @@ func (s *Store) Purge(ctx context.Context, k store.QueueKey) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	deleteMessages(b, k)
-	return b.Commit(pebble.Sync)
+	return s.commitUnlock(b, unlock)
 }
 
 func (s *Store) Counts(ctx context.Context, k store.QueueKey, now time.Time) (store.QueueCounts, error) {
@@ -521,7 +547,7 @@ func (s *Store) ExpireBefore(ctx context.Context, k store.QueueKey, t time.Time)
 	if n == 0 {
 		return 0, nil
 	}
-	return n, b.Commit(pebble.Sync)
+	return n, s.commitUnlock(b, unlock)
 }
 
 func unmarshalJSON(b []byte, v any) error {

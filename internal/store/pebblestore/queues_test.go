@@ -12,3 +12,8 @@ var _ store.QueueStore = (*Store)(nil)
 func TestQueueConformance(t *testing.T) {
 	storetest.RunQueues(t, storetest.QueuesOf(&harness{dirs: map[store.Store]string{}}))
 }
+
+func BenchmarkSendReceiveDelete(b *testing.B) {
+	b.SetParallelism(8) // 16 goroutines on 2 cores
+	storetest.BenchSendReceiveDelete(b, openBench(b))
+}
