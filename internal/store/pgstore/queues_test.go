@@ -1,0 +1,20 @@
+package pgstore
+
+import (
+	"testing"
+
+	"github.com/sealpost/sealpost/internal/pgtest"
+	"github.com/sealpost/sealpost/internal/store"
+	"github.com/sealpost/sealpost/internal/store/storetest"
+)
+
+var _ store.QueueStore = (*Store)(nil)
+
+func TestQueueConformance(t *testing.T) {
+	storetest.RunQueues(t, storetest.QueuesOf(&harness{dsns: map[store.Store]string{}}))
+}
+
+func BenchmarkSendReceiveDelete(b *testing.B) {
+	b.SetParallelism(8) // 16 goroutines on 2 cores
+	storetest.BenchSendReceiveDelete(b, openStore(b, pgtest.NewDatabase(b)))
+}
