@@ -40,7 +40,10 @@ import (
 // (per queue, taken from the last M/ key on first use), so it keeps growing
 // across restarts.
 
-// queueLocks holds the per-queue state; its zero value is ready.
+// queueLocks holds the per-queue state; its zero value is ready. A state
+// is made for an existing queue on first use and kept (also after the queue
+// is deleted: a goroutine may still wait on its lock), so the map grows with
+// the number of queues a process has used, not with messages.
 type queueLocks struct {
 	mu sync.Mutex
 	m  map[store.QueueKey]*queueState
@@ -178,15 +181,11 @@ func copyMap(m map[string]string) map[string]string {
 func (s *Store) DeleteQueue(ctx context.Context, k store.QueueKey) error {
 	s.cpMu.Lock()
 	defer s.cpMu.Unlock()
-	st, err := s.queueState(k)
+	_, unlock, err := s.lockQueue(k, false)
 	if err != nil {
 		return err
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if _, err := s.getQueue(k); err != nil {
-		return err
-	}
+	defer unlock()
 	b := s.db.NewBatch()
 	defer b.Close()
 	deleteMessages(b, k)
@@ -237,6 +236,10 @@ func (s *Store) ListQueues(ctx context.Context, account, region, prefix string, 
 // the queue exists. The caller calls the returned unlock (more than once is
 // fine).
 func (s *Store) lockQueue(k store.QueueKey, shared bool) (*queueState, func(), error) {
+	// Check first, so that requests naming missing queues leave no state.
+	if _, err := s.getQueue(k); err != nil {
+		return nil, nil, err
+	}
 	st, err := s.queueState(k)
 	if err != nil {
 		return nil, nil, err
