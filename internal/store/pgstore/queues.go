@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sealpost/sealpost/internal/store"
 )
@@ -34,8 +35,8 @@ import (
 // receipt handle is "<seq:16 hex>.<receive count>.<random uuid hex>"; every
 // handle-taking write matches it exactly, so only the latest one acts.
 //
-// SendMessages and MoveMessage read their destination queue's row FOR KEY
-// SHARE in their transaction, which DeleteQueue's DELETE waits for: a send
+// SendMessages (one statement) and MoveMessage read their destination
+// queue's row FOR KEY SHARE as they insert, which DeleteQueue's DELETE waits for: a send
 // racing a DeleteQueue either fails with ErrNotFound or is deleted with the
 // queue, never left behind.
 
@@ -234,7 +235,10 @@ func queueID(ctx context.Context, q querier, k store.QueueKey, lock string) (int
 	return id, err
 }
 
-func insertMessages(ctx context.Context, tx pgx.Tx, qid int64, ms []store.QueueMessage) error {
+// insertMessages appends ms to the queue k in one statement (atomic on its
+// own) that reads the queue's row FOR KEY SHARE; it reports false, writing
+// nothing, when the queue does not exist.
+func insertMessages(ctx context.Context, db execer, k store.QueueKey, ms []store.QueueMessage) (bool, error) {
 	n := len(ms)
 	ids, senders := make([]string, n), make([]string, n)
 	bodies, attrs, metas := make([][]byte, n), make([][]byte, n), make([][]byte, n)
@@ -244,26 +248,34 @@ func insertMessages(ctx context.Context, tx pgx.Tx, qid int64, ms []store.QueueM
 		bodies[i], attrs[i], metas[i] = nonNil(m.Body), nonNil(m.Attributes), nonNil(m.Meta)
 		sent[i], vis[i] = m.SentAt, m.VisibleAt
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO sqs_messages (queue_id, id, body, attributes, meta, sender_id, sent_at,
+	tag, err := db.Exec(ctx, `WITH q AS (
+			SELECT id FROM sqs_queues WHERE account = $1 AND region = $9 AND name = $10 FOR KEY SHARE
+		)
+		INSERT INTO sqs_messages (queue_id, id, body, attributes, meta, sender_id, sent_at,
 		visible_at, receive_count, receipt_handle)
-		SELECT $1, u.id, u.body, u.attributes, u.meta, u.sender_id, u.sent_at, u.visible_at, 0, ''
-		FROM unnest($2::text[], $3::bytea[], $4::bytea[], $5::bytea[], $6::text[], $7::timestamptz[], $8::timestamptz[])
+		SELECT q.id, u.id, u.body, u.attributes, u.meta, u.sender_id, u.sent_at, u.visible_at, 0, ''
+		FROM q, unnest($2::text[], $3::bytea[], $4::bytea[], $5::bytea[], $6::text[], $7::timestamptz[], $8::timestamptz[])
 			WITH ORDINALITY AS u(id, body, attributes, meta, sender_id, sent_at, visible_at, ord)
 		ORDER BY u.ord`,
-		qid, ids, bodies, attrs, metas, senders, sent, vis)
-	return err
+		k.Account, ids, bodies, attrs, metas, senders, sent, vis, k.Region, k.Name)
+	return tag.RowsAffected() > 0, err
+}
+
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 func (s *Store) SendMessages(ctx context.Context, k store.QueueKey, ms []store.QueueMessage) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		qid, err := queueID(ctx, tx, k, "FOR KEY SHARE")
-		if err != nil {
-			return err
+	if len(ms) == 0 {
+		_, err := queueID(ctx, s.pool, k, "")
+		return err
+	}
+	return retry(ctx, func() error {
+		ok, err := insertMessages(ctx, s.pool, k, ms)
+		if err == nil && !ok {
+			return queueNotFound(k)
 		}
-		if len(ms) == 0 {
-			return nil
-		}
-		return insertMessages(ctx, tx, qid, ms)
+		return err
 	})
 }
 
@@ -277,16 +289,16 @@ func handleSeq(h string) (int64, bool) {
 }
 
 func (s *Store) Receive(ctx context.Context, k store.QueueKey, max int, now time.Time, visibility time.Duration) ([]store.QueueMessage, error) {
-	qid, err := queueID(ctx, s.pool, k, "")
-	if err != nil {
+	if max <= 0 {
+		_, err := queueID(ctx, s.pool, k, "")
 		return nil, err
 	}
-	if max <= 0 {
-		return nil, nil
-	}
+	// One round trip: the queue's id is looked up in the statement; only an
+	// empty result needs a second one to tell a missing queue.
 	rows, err := s.pool.Query(ctx, `WITH picked AS (
 			SELECT seq, visible_at AS was FROM sqs_messages
-			WHERE queue_id = $1 AND visible_at <= $2
+			WHERE queue_id = (SELECT id FROM sqs_queues WHERE account = $1 AND region = $5 AND name = $6)
+				AND visible_at <= $2
 			ORDER BY visible_at, seq LIMIT $3
 			FOR UPDATE SKIP LOCKED
 		)
@@ -297,7 +309,7 @@ func (s *Store) Receive(ctx context.Context, k store.QueueKey, max int, now time
 		FROM picked WHERE m.seq = picked.seq
 		RETURNING picked.was, m.seq, m.id, m.body, m.attributes, m.meta, m.sender_id, m.sent_at, m.visible_at,
 			m.receive_count, m.first_received_at, m.receipt_handle`,
-		qid, now, max, now.Add(visibility))
+		k.Account, now, max, now.Add(visibility), k.Region, k.Name)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: receive %s: %w", k.Name, err)
 	}
@@ -326,6 +338,10 @@ func (s *Store) Receive(ctx context.Context, k store.QueueKey, max int, now time
 		}
 		return got[i].seq < got[j].seq
 	})
+	if len(got) == 0 {
+		_, err := queueID(ctx, s.pool, k, "")
+		return nil, err
+	}
 	out := make([]store.QueueMessage, len(got))
 	for i, p := range got {
 		out[i] = p.m
@@ -354,21 +370,25 @@ func handleError(ctx context.Context, q querier, qid, seq int64, handle string) 
 func badHandle() error { return fmt.Errorf("pgstore: receipt handle: %w", store.ErrNotFound) }
 
 func (s *Store) DeleteMessage(ctx context.Context, k store.QueueKey, handle string) error {
+	seq, ok := handleSeq(handle)
+	if ok {
+		// One round trip when the handle holds.
+		tag, err := s.pool.Exec(ctx, `DELETE FROM sqs_messages WHERE seq = $1 AND receipt_handle = $2
+			AND queue_id = (SELECT id FROM sqs_queues WHERE account = $3 AND region = $4 AND name = $5)`,
+			seq, handle, k.Account, k.Region, k.Name)
+		if err != nil {
+			return fmt.Errorf("pgstore: delete message: %w", err)
+		}
+		if tag.RowsAffected() == 1 {
+			return nil
+		}
+	}
 	qid, err := queueID(ctx, s.pool, k, "")
 	if err != nil {
 		return err
 	}
-	seq, ok := handleSeq(handle)
 	if !ok {
 		return badHandle()
-	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sqs_messages WHERE seq = $1 AND queue_id = $2 AND receipt_handle = $3`,
-		seq, qid, handle)
-	if err != nil {
-		return fmt.Errorf("pgstore: delete message: %w", err)
-	}
-	if tag.RowsAffected() == 1 {
-		return nil
 	}
 	return handleError(ctx, s.pool, qid, seq, handle)
 }
@@ -401,10 +421,6 @@ func (s *Store) MoveMessage(ctx context.Context, k store.QueueKey, handle string
 		if err != nil {
 			return err
 		}
-		did, err := queueID(ctx, tx, dst, "FOR KEY SHARE")
-		if err != nil {
-			return err
-		}
 		if !ok {
 			return badHandle()
 		}
@@ -416,7 +432,13 @@ func (s *Store) MoveMessage(ctx context.Context, k store.QueueKey, handle string
 		if tag.RowsAffected() == 0 {
 			return handleError(ctx, tx, qid, seq, handle)
 		}
-		return insertMessages(ctx, tx, did, []store.QueueMessage{m})
+		if ok, err := insertMessages(ctx, tx, dst, []store.QueueMessage{m}); err != nil || !ok {
+			if err == nil {
+				err = queueNotFound(dst)
+			}
+			return err
+		}
+		return nil
 	})
 }
 
