@@ -19,7 +19,8 @@
 //	v/queue                              layout version of d/ and q/
 //
 // The key store (store.KeyStore, for KMS) uses upper-case tables K/ L/ E/ N/
-// A/ G/ H/ R/; see keys.go.
+// A/ G/ H/ R/; see keys.go. The queue store (store.QueueStore, for SQS) uses
+// Q/ M/ V/; see queues.go.
 //
 // A subscription's pending deliveries are contiguous; the q/ index orders all
 // of them by due time, then publish sequence. Publish, Retry and Ack write a
@@ -58,6 +59,8 @@ type Store struct {
 	cpMu sync.Mutex // serialises control-plane read-modify-write
 
 	dedupMu [dedupStripes]sync.Mutex // see lockDedup
+
+	queues queueLocks // SQS queue locks and sequences; see queues.go
 
 	mu  sync.Mutex // guards q and every write to d/, q/ and c/ except Publish's
 	q   queue

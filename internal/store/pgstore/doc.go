@@ -74,7 +74,9 @@
 //	    index (due_at)
 //
 // Migration 3 adds the key store (store.KeyStore, for KMS): kms_keys,
-// kms_materials, kms_aliases and kms_grants; see keys.go.
+// kms_materials, kms_aliases and kms_grants; see keys.go. Migration 4 adds
+// the queue store (store.QueueStore, for SQS): sqs_queues and sqs_messages;
+// see queues.go.
 //
 // due_at is next_attempt_at while a delivery is not leased and lease_until
 // while it is, so that finding due deliveries never scans the ones in flight.

@@ -146,6 +146,37 @@ var migrations = []migration{
 		`CREATE INDEX IF NOT EXISTS kms_grants_key ON kms_grants (key_id, id)`,
 		`CREATE INDEX IF NOT EXISTS kms_grants_retiring ON kms_grants (retiring_principal, id)`,
 	}},
+	{version: 4, stmts: []string{
+		// SQS: queues and their messages; see queues.go.
+		`CREATE TABLE IF NOT EXISTS sqs_queues (
+			account       TEXT NOT NULL,
+			region        TEXT NOT NULL,
+			name          TEXT COLLATE "C" NOT NULL,
+			id            BIGSERIAL UNIQUE,
+			attributes    TEXT NOT NULL,
+			tags          TEXT NOT NULL,
+			created_at    TIMESTAMPTZ NOT NULL,
+			last_modified TIMESTAMPTZ NOT NULL,
+			revision      BIGINT NOT NULL,
+			PRIMARY KEY (account, region, name)
+		)`,
+		`CREATE TABLE IF NOT EXISTS sqs_messages (
+			seq               BIGSERIAL PRIMARY KEY,
+			queue_id          BIGINT NOT NULL,
+			id                TEXT NOT NULL,
+			body              BYTEA NOT NULL,
+			attributes        BYTEA NOT NULL,
+			meta              BYTEA NOT NULL,
+			sender_id         TEXT NOT NULL,
+			sent_at           TIMESTAMPTZ NOT NULL,
+			visible_at        TIMESTAMPTZ NOT NULL,
+			receive_count     INTEGER NOT NULL,
+			first_received_at TIMESTAMPTZ,
+			receipt_handle    TEXT NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS sqs_messages_visible ON sqs_messages (queue_id, visible_at, seq)`,
+		`CREATE INDEX IF NOT EXISTS sqs_messages_sent ON sqs_messages (queue_id, sent_at)`,
+	}},
 }
 
 // migrate brings the schema up to the newest version. It holds a session
