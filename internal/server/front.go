@@ -377,9 +377,15 @@ func (s *Server) callerFor(r *http.Request, p identity.Principal, region string,
 
 // kmsCaller is the KMS domain's view of a request's caller.
 func kmsCaller(r *http.Request, c sns.Caller) kms.Caller {
+	return kmsCallerIn(c, c.Region, r.UserAgent())
+}
+
+// kmsCallerIn is c as the KMS sees it in region: for SNS's use of a key on
+// a publisher's behalf, the topic's region.
+func kmsCallerIn(c sns.Caller, region, userAgent string) kms.Caller {
 	return kms.Caller{
 		Account:        c.Account,
-		Region:         c.Region,
+		Region:         region,
 		Principal:      c.Principal,
 		UserID:         c.UserID,
 		AccessKeyID:    c.AccessKeyID,
@@ -387,7 +393,7 @@ func kmsCaller(r *http.Request, c sns.Caller) kms.Caller {
 		IdentityPolicy: c.IdentityPolicy,
 		SourceIP:       c.SourceIP,
 		Secure:         c.Secure,
-		UserAgent:      r.UserAgent(),
+		UserAgent:      userAgent,
 		RequestID:      sns.NewRequestID(),
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/sealpost/sealpost/internal/config"
 	"github.com/sealpost/sealpost/internal/envelope"
 	"github.com/sealpost/sealpost/internal/kms"
+	"github.com/sealpost/sealpost/internal/sns"
 )
 
 // scrape returns the /metrics page of the handler.
@@ -107,10 +108,8 @@ func TestSealerWiring(t *testing.T) {
 	topic := "arn:aws:sns:us-east-1:000000000000:wired"
 	aad := envelope.BodyAAD{TopicARN: topic, MessageID: "m1", Timestamp: time.Now().UnixMilli()}
 	cs := countingSealer{s: s.sealer, m: s.met}
-	frame, err := cs.Seal(ctx, root, key.ARN, aad, []byte("wired-body"))
-	if errors.Is(err, kms.ErrUnsupported) {
-		t.Skip("internal/sse is the skeleton's stub here; runs after the sse-core merge")
-	}
+	publisher := sns.Caller{Account: root.Account, Region: root.Region, Principal: root.Principal, Authenticated: true, Secure: true}
+	frame, err := cs.Seal(ctx, &publisher, "us-east-1", key.ARN, aad, []byte("wired-body"))
 	if err != nil {
 		t.Fatal(err)
 	}

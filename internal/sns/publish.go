@@ -15,7 +15,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/sealpost/sealpost/internal/filterpolicy"
-	"github.com/sealpost/sealpost/internal/kms"
 	"github.com/sealpost/sealpost/internal/store"
 )
 
@@ -386,7 +385,7 @@ func (s *Service) Publish(ctx context.Context, c Caller, in PublishInput) (Publi
 		return PublishOutput{}, err
 	}
 	if p.meta.Sealed {
-		if err := s.seal(ctx, c.KMSCaller(ts.topic.Region), &ts.topic, &p, in.Message); err != nil {
+		if err := s.seal(ctx, &c, &ts.topic, &p, in.Message); err != nil {
 			return PublishOutput{}, err
 		}
 	}
@@ -505,16 +504,12 @@ func (s *Service) PublishBatch(ctx context.Context, c Caller, topicARN string, e
 	// Sealing comes after validation, so that an invalid entry costs no
 	// key use; a KMS failure fails the whole batch (the key is the topic's,
 	// so it would fail every entry).
-	var kc kms.Caller
 	for i, p := range preps {
 		if p == nil {
 			continue
 		}
 		if p.meta.Sealed {
-			if kc.RequestID == "" {
-				kc = c.KMSCaller(ts.topic.Region)
-			}
-			if err := s.seal(ctx, kc, &ts.topic, p, entries[i].Message); err != nil {
+			if err := s.seal(ctx, &c, &ts.topic, p, entries[i].Message); err != nil {
 				return nil, err
 			}
 		}

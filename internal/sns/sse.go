@@ -14,7 +14,6 @@ import (
 
 	"github.com/sealpost/sealpost/internal/arn"
 	"github.com/sealpost/sealpost/internal/envelope"
-	"github.com/sealpost/sealpost/internal/kms"
 	"github.com/sealpost/sealpost/internal/store"
 )
 
@@ -38,7 +37,7 @@ import (
 // publish), only its shape is checked. At publish, a key id or alias name is
 // taken in the topic's account and region (topicKeyARN): the key of a topic
 // is its owner's, also when another account publishes. The data key is
-// requested as the publisher (Caller.KMSCaller), so the key policy, grants
+// requested as the publisher (the Sealer gets the Caller), so the key policy, grants
 // and the publisher's identity policy decide, and alias/aws/sns is created
 // on the first publish of the account in that region.
 //
@@ -60,12 +59,29 @@ import (
 // or off within the 5-minute window is therefore not recognised as a
 // duplicate by content.)
 
-// Sealer seals a message body for an SSE topic; *sse.Sealer implements it.
-// keyID is the topic's key (topicKeyARN), aad the body's AAD; KMS failures
-// are returned so that errors.Is finds their kms.Err* kind.
+// Sealer seals a message body for an SSE topic. The server's bridge to
+// internal/sse implements it (sns does not import the KMS). c is the
+// publisher, region the topic's, keyARN the topic's key (topicKeyARN), aad
+// the body's AAD. A refusal by the KMS is returned as a *KMSError; any
+// other error is internal.
 type Sealer interface {
-	Seal(ctx context.Context, c kms.Caller, keyID string, aad envelope.BodyAAD, plaintext []byte) ([]byte, error)
+	Seal(ctx context.Context, c *Caller, region, keyARN string, aad envelope.BodyAAD, plaintext []byte) ([]byte, error)
 }
+
+// KMSError is a Sealer's report that the KMS refused to serve a key: Kind
+// is the SNS error kind (ErrKMSDisabled, ErrKMSInvalidState,
+// ErrKMSNotFound, ErrKMSAccessDenied, ErrKMSThrottling,
+// ErrKMSOptInRequired), Code the KMS wire code and Message the KMS's
+// message, which SNS quotes as AWS does; RequestID is the KMS call's.
+type KMSError struct {
+	Kind      error
+	Code      string
+	Message   string
+	RequestID string
+}
+
+func (e *KMSError) Error() string { return e.Code + ": " + e.Message }
+func (e *KMSError) Unwrap() error { return e.Kind }
 
 // BodyAAD is the additional data a sealed body of message id (published
 // at ts to topicARN) is bound to: publish and delivery build it from the
@@ -96,24 +112,6 @@ func (m Meta) BodyAAD(topicARN, id string, ts time.Time) envelope.BodyAAD {
 
 // isSSE reports whether t has server-side encryption on.
 func isSSE(t *store.Topic) bool { return t.Attributes["KmsMasterKeyId"] != "" }
-
-// KMSCaller is c as the KMS sees it when SNS uses a key for c on a topic
-// of region: the publisher's account, principal and credentials, the
-// topic's region. (The Sealer sets ViaService.)
-func (c *Caller) KMSCaller(region string) kms.Caller {
-	return kms.Caller{
-		Account:        c.Account,
-		Region:         region,
-		Principal:      c.Principal,
-		UserID:         c.UserID,
-		AccessKeyID:    c.AccessKeyID,
-		Authenticated:  c.Authenticated,
-		IdentityPolicy: c.IdentityPolicy,
-		SourceIP:       c.SourceIP,
-		Secure:         c.Secure,
-		RequestID:      newUUID(),
-	}
-}
 
 // topicKeyARN is the key of an SSE topic as an ARN: KmsMasterKeyId as set
 // when it is an ARN, else the key id or alias name in the topic's account
@@ -193,61 +191,35 @@ func (s *Service) dedupDigest(t *store.Topic, body string) (string, error) {
 }
 
 // seal replaces the body of the prepared message p of SSE topic t with its
-// sealed frame; body is the plaintext. The plaintext copy made here is
-// wiped; body itself is a string and cannot be.
-func (s *Service) seal(ctx context.Context, kc kms.Caller, t *store.Topic, p *prepared, body string) error {
+// sealed frame; body is the plaintext, c the publisher. The plaintext copy
+// made here is wiped; body itself is a string and cannot be.
+func (s *Service) seal(ctx context.Context, c *Caller, t *store.Topic, p *prepared, body string) error {
 	keyARN := p.meta.KeyARN
 	if s.opts.Sealer == nil {
 		return errf(ErrKMSOptInRequired, "Server-side encryption is not available on this server, so topic %s (KmsMasterKeyId %s) cannot take messages.", t.ARN, Clip(t.Attributes["KmsMasterKeyId"], 256))
 	}
 	pt := []byte(body)
 	defer clear(pt)
-	frame, err := s.opts.Sealer.Seal(ctx, kc, keyARN, p.meta.BodyAAD(t.ARN, p.out.MessageID, p.pub.Message.CreatedAt), pt)
+	frame, err := s.opts.Sealer.Seal(ctx, c, t.Region, keyARN, p.meta.BodyAAD(t.ARN, p.out.MessageID, p.pub.Message.CreatedAt), pt)
 	if err != nil {
-		return kmsError(err, keyARN, kc.RequestID)
+		return kmsError(err, keyARN)
 	}
 	p.pub.Message.Body = frame
 	return nil
 }
 
-// kmsKinds maps the kms kinds a Seal can fail with to SNS's error kinds,
-// with the KMS wire code AWS quotes in the message.
-var kmsKinds = []struct {
-	kms, sns error
-	code     string
-}{
-	{kms.ErrDisabled, ErrKMSDisabled, "DisabledException"},
-	{kms.ErrInvalidState, ErrKMSInvalidState, "KMSInvalidStateException"},
-	{kms.ErrInvalidKeyUsage, ErrKMSInvalidState, "InvalidKeyUsageException"},
-	{kms.ErrNotFound, ErrKMSNotFound, "NotFoundException"},
-	{kms.ErrInvalidArn, ErrKMSNotFound, "InvalidArnException"},
-	{kms.ErrValidation, ErrKMSNotFound, "ValidationException"},
-	{kms.ErrAccessDenied, ErrKMSAccessDenied, "AccessDeniedException"},
-	{kms.ErrInvalidGrantToken, ErrKMSAccessDenied, "InvalidGrantTokenException"},
-	// KMS answers request-rate limits with LimitExceeded here (Sealpost's
-	// KMS does not throttle yet).
-	{kms.ErrLimitExceeded, ErrKMSThrottling, "LimitExceededException"},
-	// The KMS cannot serve SSE at all (no key service wired in).
-	{kms.ErrUnsupported, ErrKMSOptInRequired, "UnsupportedOperationException"},
-}
-
 // kmsError turns a Seal failure into the SNS error a publisher sees,
-// worded as AWS words it: the KMS message, then "(Service: AWSKMS; Status
-// Code: 400; Error Code: <KMS code>; Request ID: <id>; Proxy: null)". A
-// failure that is not a KMS answer is internal.
-func kmsError(err error, keyARN, requestID string) error {
-	for _, k := range kmsKinds {
-		if !errors.Is(err, k.kms) {
-			continue
-		}
-		msg := "null"
-		var ke *kms.Error
-		if errors.As(err, &ke) && ke.Msg != "" {
-			msg = ke.Msg
-		} else if k.sns == ErrKMSOptInRequired {
-			msg = "Server-side encryption is not available on this server (key " + Clip(keyARN, 256) + ")"
-		}
-		return errf(k.sns, "%s (Service: AWSKMS; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", msg, k.code, requestID)
+// worded as AWS words it: the KMS message (or "null"), then "(Service:
+// AWSKMS; Status Code: 400; Error Code: <KMS code>; Request ID: <id>;
+// Proxy: null)". A failure that is not a KMS answer is internal.
+func kmsError(err error, keyARN string) error {
+	var ke *KMSError
+	if !errors.As(err, &ke) {
+		return fmt.Errorf("sealing a message under %s: %w", keyARN, err)
 	}
-	return fmt.Errorf("sealing a message under %s: %w", keyARN, err)
+	msg := ke.Message
+	if msg == "" {
+		msg = "null"
+	}
+	return errf(ke.Kind, "%s (Service: AWSKMS; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", msg, ke.Code, ke.RequestID)
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/sealpost/sealpost/internal/envelope"
-	"github.com/sealpost/sealpost/internal/kms"
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/store"
 	"github.com/sealpost/sealpost/internal/store/pebblestore"
@@ -36,16 +36,17 @@ type testSealer struct {
 }
 
 type sealCall struct {
-	c     kms.Caller
-	keyID string
-	aad   envelope.BodyAAD
+	c      sns.Caller
+	region string
+	keyID  string
+	aad    envelope.BodyAAD
 }
 
-func (s *testSealer) Seal(ctx context.Context, c kms.Caller, keyID string, aad envelope.BodyAAD, pt []byte) ([]byte, error) {
+func (s *testSealer) Seal(ctx context.Context, c *sns.Caller, region, keyID string, aad envelope.BodyAAD, pt []byte) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.discard {
-		s.calls = append(s.calls, sealCall{c, keyID, aad})
+		s.calls = append(s.calls, sealCall{*c, region, keyID, aad})
 		s.given = append(s.given, pt)
 	}
 	if s.err != nil {
@@ -259,9 +260,9 @@ func TestPublishSSESealsBody(t *testing.T) {
 		t.Fatalf("seal call %+v", call)
 	}
 	kc := call.c
-	if kc.Account != sseAcct || kc.Region != "us-east-1" || kc.Principal != c.Principal || kc.AccessKeyID != "AKIATEST" ||
-		kc.UserID != "AIDATEST" || !kc.Authenticated || !kc.Secure || kc.RequestID == "" || kc.Service != "" {
-		t.Fatalf("kms caller %+v", kc)
+	if kc.Account != sseAcct || call.region != "us-east-1" || kc.Principal != c.Principal || kc.AccessKeyID != "AKIATEST" ||
+		kc.UserID != "AIDATEST" || !kc.Authenticated || !kc.Secure || kc.Service != "" {
+		t.Fatalf("sealer caller %+v in %q", kc, call.region)
 	}
 	for _, g := range ts.given {
 		if !bytes.Equal(g, make([]byte, len(g))) {
@@ -340,7 +341,7 @@ func TestPublishBatchSSE(t *testing.T) {
 			t.Fatalf("entry %d opened %q", i, pt)
 		}
 	}
-	ts.setErr(&kms.Error{Kind: kms.ErrDisabled, Msg: "arn:aws:kms:us-east-1:000000000000:key/" + testKeyID + " is disabled."})
+	ts.setErr(&sns.KMSError{Kind: sns.ErrKMSDisabled, Code: "DisabledException", Message: "arn:aws:kms:us-east-1:000000000000:key/" + testKeyID + " is disabled."})
 	_, err = svc.PublishBatch(ctx, c, topic, []sns.BatchEntry{
 		{ID: "a", PublishInput: sns.PublishInput{Message: "body a"}},
 		{ID: "b", PublishInput: sns.PublishInput{Message: "body b"}},
@@ -368,33 +369,31 @@ func TestPublishSSEKMSErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		kms, sns error
-		code     string
+		kind error
+		code string
 	}{
-		{kms.ErrDisabled, sns.ErrKMSDisabled, "DisabledException"},
-		{kms.ErrInvalidState, sns.ErrKMSInvalidState, "KMSInvalidStateException"},
-		{kms.ErrNotFound, sns.ErrKMSNotFound, "NotFoundException"},
-		{kms.ErrInvalidArn, sns.ErrKMSNotFound, "InvalidArnException"},
-		{kms.ErrAccessDenied, sns.ErrKMSAccessDenied, "AccessDeniedException"},
-		{kms.ErrLimitExceeded, sns.ErrKMSThrottling, "LimitExceededException"},
-		{kms.ErrUnsupported, sns.ErrKMSOptInRequired, "UnsupportedOperationException"},
+		{sns.ErrKMSDisabled, "DisabledException"},
+		{sns.ErrKMSInvalidState, "KMSInvalidStateException"},
+		{sns.ErrKMSNotFound, "NotFoundException"},
+		{sns.ErrKMSAccessDenied, "AccessDeniedException"},
+		{sns.ErrKMSThrottling, "LimitExceededException"},
+		{sns.ErrKMSOptInRequired, "UnsupportedOperationException"},
 	} {
-		ts.setErr(&kms.Error{Kind: tc.kms, Msg: "kms says no"})
+		ts.setErr(&sns.KMSError{Kind: tc.kind, Code: tc.code, Message: "kms says no", RequestID: "kms-req"})
 		_, err := svc.Publish(ctx, c, sns.PublishInput{TopicARN: topic, Message: "m"})
-		wantKind(t, err, tc.sns)
-		want := "kms says no (Service: AWSKMS; Status Code: 400; Error Code: " + tc.code + "; Request ID: "
-		if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "; Proxy: null)") {
-			t.Errorf("%v: message %q", tc.kms, err)
+		wantKind(t, err, tc.kind)
+		want := "kms says no (Service: AWSKMS; Status Code: 400; Error Code: " + tc.code + "; Request ID: kms-req; Proxy: null)"
+		if err.Error() != want {
+			t.Errorf("%v: message %q", tc.kind, err)
 		}
-		// Wrapped, as the sealer returns them.
-		ts.setErr(errors.Join(errors.New("sse: generating a data key"), &kms.Error{Kind: tc.kms, Msg: "kms says no"}))
+		// Wrapped, as a sealer may return them.
+		ts.setErr(fmt.Errorf("sealing: %w", &sns.KMSError{Kind: tc.kind, Code: tc.code}))
 		_, err = svc.Publish(ctx, c, sns.PublishInput{TopicARN: topic, Message: "m"})
-		wantKind(t, err, tc.sns)
+		wantKind(t, err, tc.kind)
+		if !strings.HasPrefix(err.Error(), "null (Service: AWSKMS;") {
+			t.Errorf("%v: message without KMS text %q", tc.kind, err)
+		}
 	}
-	// The stub Sealer answers a bare kms.ErrUnsupported.
-	ts.setErr(kms.ErrUnsupported)
-	_, err = svc.Publish(ctx, c, sns.PublishInput{TopicARN: topic, Message: "m"})
-	wantKind(t, err, sns.ErrKMSOptInRequired)
 	// Anything else is internal (a 500), not a client error.
 	ts.setErr(errors.New("disk on fire"))
 	_, err = svc.Publish(ctx, c, sns.PublishInput{TopicARN: topic, Message: "m"})

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/sealpost/sealpost/internal/envelope"
-	"github.com/sealpost/sealpost/internal/kms"
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/store/pebblestore"
 )
@@ -21,7 +20,7 @@ import (
 // failingSealer answers every Seal with err.
 type failingSealer struct{ err error }
 
-func (f *failingSealer) Seal(context.Context, kms.Caller, string, envelope.BodyAAD, []byte) ([]byte, error) {
+func (f *failingSealer) Seal(context.Context, *sns.Caller, string, string, envelope.BodyAAD, []byte) ([]byte, error) {
 	return nil, f.err
 }
 
@@ -76,14 +75,14 @@ func TestKMSErrorsOnTheWire(t *testing.T) {
 		kmsMsg   string
 		wantText string
 	}{
-		{kms.ErrDisabled, "KMSDisabled", 400, "DisabledException", keyARN + " is disabled.", keyARN + " is disabled."},
-		{kms.ErrInvalidState, "KMSInvalidState", 400, "KMSInvalidStateException", keyARN + " is pending deletion.", keyARN + " is pending deletion."},
-		{kms.ErrNotFound, "KMSNotFound", 400, "NotFoundException", "Alias arn:aws:kms:us-east-1:000000000000:alias/x is not found.", "is not found."},
-		{kms.ErrAccessDenied, "KMSAccessDenied", 400, "AccessDeniedException", "User: arn:aws:iam::000000000000:root is not authorized to perform: kms:GenerateDataKey", "kms:GenerateDataKey"},
-		{kms.ErrLimitExceeded, "KMSThrottling", 400, "LimitExceededException", "", "null"},
-		{kms.ErrUnsupported, "KMSOptInRequired", 403, "UnsupportedOperationException", "", "not available"},
+		{sns.ErrKMSDisabled, "KMSDisabled", 400, "DisabledException", keyARN + " is disabled.", keyARN + " is disabled."},
+		{sns.ErrKMSInvalidState, "KMSInvalidState", 400, "KMSInvalidStateException", keyARN + " is pending deletion.", keyARN + " is pending deletion."},
+		{sns.ErrKMSNotFound, "KMSNotFound", 400, "NotFoundException", "Alias arn:aws:kms:us-east-1:000000000000:alias/x is not found.", "is not found."},
+		{sns.ErrKMSAccessDenied, "KMSAccessDenied", 400, "AccessDeniedException", "User: arn:aws:iam::000000000000:root is not authorized to perform: kms:GenerateDataKey", "kms:GenerateDataKey"},
+		{sns.ErrKMSThrottling, "KMSThrottling", 400, "LimitExceededException", "", "null"},
+		{sns.ErrKMSOptInRequired, "KMSOptInRequired", 403, "UnsupportedOperationException", "", "null"},
 	} {
-		fs.err = &kms.Error{Kind: tc.kind, Msg: tc.kmsMsg}
+		fs.err = &sns.KMSError{Kind: tc.kind, Code: tc.kmsCode, Message: tc.kmsMsg, RequestID: "kms-request-1"}
 		for _, form := range []string{
 			"Action=Publish&TopicArn=" + topic + "&Message=secret",
 			"Action=PublishBatch&TopicArn=" + topic + "&PublishBatchRequestEntries.member.1.Id=a&PublishBatchRequestEntries.member.1.Message=secret",
