@@ -73,24 +73,7 @@ moto_pid=""
 sealpost_pid=""
 bench_pid=""
 
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	# An interrupted sealbench prints partial results and cleans up its topic.
-	stop_pid sealbench "$bench_pid" 10
-	stop_pid moto_server "$moto_pid" 5
-	# Sealpost shuts down gracefully within 10s by default.
-	stop_pid sealpost "$sealpost_pid" 15
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		log "work directory kept: $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 build_binaries "$tmp"
 

@@ -71,22 +71,7 @@ sealpost_pid=""
 load_pid=""
 failures=0
 
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	stop_pid kmsload "$load_pid" 5
-	stop_pid moto_server "$moto_pid" 5
-	stop_pid sealpost "$sealpost_pid" 15
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		log "work directory kept: $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 case " $TARGETS " in *" sealpost "*) build_binaries "$tmp" ;; esac
 log "building kmsload into $tmp"

@@ -27,6 +27,36 @@ stop_pid() {
 	wait "$pid" 2>/dev/null || true
 }
 
+# bench_cleanup is every script's EXIT trap (bench_traps installs it): it
+# stops whichever of the load generator ($bench_pid, $load_pid), moto
+# ($moto_pid) and Sealpost ($sealpost_pid) the script started, runs the
+# script's cleanup_more function if it defines one (its nodes, PostgreSQL),
+# and removes $tmp unless KEEP_TMP=1.
+bench_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	# An interrupted sealbench prints partial results and cleans up its topic.
+	stop_pid sealbench "${bench_pid:-}" 10
+	stop_pid kmsload "${load_pid:-}" 5
+	stop_pid moto_server "${moto_pid:-}" 5
+	# Sealpost shuts down gracefully within 10s by default.
+	stop_pid sealpost "${sealpost_pid:-}" 15
+	if declare -F cleanup_more >/dev/null; then cleanup_more; fi
+	if [ -n "${tmp:-}" ]; then
+		if [ "${KEEP_TMP:-0}" = 1 ]; then
+			log "work directory kept: $tmp"
+		else
+			rm -rf "$tmp"
+		fi
+	fi
+	exit "$rc"
+}
+bench_traps() {
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
 # free_port prints a free 127.0.0.1 port not handed out before by this script.
 used_ports=" "
 free_port() {

@@ -87,23 +87,11 @@ stop_nodes() {
 	node_pids=()
 }
 
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	# An interrupted sealbench prints partial results and cleans up its topic.
-	stop_pid sealbench "$bench_pid" 10
+cleanup_more() {
 	stop_nodes
 	pg_stop
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		log "work directory kept: $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-	exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 # cpu.py prints the CPU seconds (user+system) used so far by each named
 # process and all its live descendants, as JSON {"name": seconds}. A live

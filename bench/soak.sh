@@ -112,22 +112,10 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/sealbench-soak.XXXXXX")
 sealpost_pid=""
 bench_pid=""
 
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	stop_pid sealbench "$bench_pid" 10
-	stop_pid sealpost "$sealpost_pid" 15
+cleanup_more() {
 	pg_stop
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		log "work directory kept: $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-	exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 build_binaries "$tmp"
 

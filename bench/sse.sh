@@ -87,21 +87,7 @@ sealpost_pid=""
 bench_pid=""
 failures=0
 
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	stop_pid sealbench "$bench_pid" 10
-	stop_pid sealpost "$sealpost_pid" 15
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		log "work directory kept: $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 build_binaries "$tmp"
 
