@@ -20,6 +20,7 @@ import (
 	"github.com/sealpost/sealpost/internal/sigv4"
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/snsapi"
+	"github.com/sealpost/sealpost/internal/sqsapi"
 	"github.com/sealpost/sealpost/internal/stsapi"
 )
 
@@ -50,6 +51,7 @@ type proto int
 const (
 	protoSNS proto = iota
 	protoSTS
+	protoSQSQuery // SQS over the Query protocol
 	protoKMS
 	protoSQS
 	protoJSON // an unknown X-Amz-Target
@@ -61,7 +63,7 @@ func (p proto) service() string {
 		return "sts"
 	case protoKMS:
 		return "kms"
-	case protoSQS:
+	case protoSQS, protoSQSQuery:
 		return "sqs"
 	case protoJSON:
 		return "unknown"
@@ -86,8 +88,13 @@ func protocolOf(r *http.Request) proto {
 	case target != "":
 		return protoJSON
 	}
-	if scope, ok := sigv4.ParseScope(r); ok && scope.Service == "sts" {
-		return protoSTS
+	if scope, ok := sigv4.ParseScope(r); ok {
+		switch scope.Service {
+		case "sts":
+			return protoSTS
+		case "sqs":
+			return protoSQSQuery
+		}
 	}
 	return protoSNS
 }
@@ -99,6 +106,10 @@ func writeError(w http.ResponseWriter, p proto, code string, status int, msg str
 		stsapi.WriteError(w, stsapi.NewRequestID(), code, status, msg)
 	case protoSNS:
 		snsapi.WriteError(w, sns.NewRequestID(), code, status, msg)
+	case protoSQSQuery:
+		sqsapi.WriteQueryError(w, "", code, status, msg)
+	case protoSQS:
+		sqsapi.WriteJSONError(w, "", code, status, msg)
 	default:
 		writeJSONError(w, status, code, msg)
 	}
@@ -175,7 +186,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, info *reqInfo)
 	case protoKMS:
 		s.kmsAPI.Serve(w, r, kmsCaller(r, c), body)
 	case protoSQS:
-		writeJSONError(w, 400, "UnknownOperationException", "the SQS API is not available in this version of Sealpost")
+		s.sqsAPI.ServeJSON(w, r, sqsCaller(r, c), body)
+	case protoSQSQuery:
+		s.sqsAPI.ServeQuery(w, r, sqsCaller(r, c), params)
 	default:
 		writeJSONError(w, 400, "UnknownOperationException", "unknown X-Amz-Target")
 	}
@@ -204,8 +217,13 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, info *reqIn
 		}
 	}
 	if p.isJSON() {
-		if p == protoKMS {
+		switch p {
+		case protoKMS:
 			if a := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "TrentService."); kmsapi.Known(a) {
+				info.action = a
+			}
+		case protoSQS:
+			if a := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSQS."); sqsapi.Known(a) {
 				info.action = a
 			}
 		}
@@ -237,11 +255,30 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, info *reqIn
 		}
 	}
 	action := params.Get("Action")
+	if p == protoSNS && sqsQuery(r, action) {
+		info.proto = protoSQSQuery
+	}
 	switch {
-	case info.proto == protoSNS && snsapi.Known(action), info.proto == protoSTS && action == "GetCallerIdentity":
+	case info.proto == protoSNS && snsapi.Known(action), info.proto == protoSTS && action == "GetCallerIdentity",
+		info.proto == protoSQSQuery && sqsapi.Known(action):
 		info.action = action
 	}
 	return body, params, true
+}
+
+// sqsQuery reports whether an unsigned Query request (no credential scope
+// to name its service) is for SQS: an SQS-only action, or one SNS shares
+// (AddPermission, RemovePermission) posted to a queue URL path
+// (/<account>/<name>).
+func sqsQuery(r *http.Request, action string) bool {
+	if _, signed := sigv4.ParseScope(r); signed {
+		return false
+	}
+	if sqsapi.Known(action) && !snsapi.Known(action) {
+		return true
+	}
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	return sqsapi.Known(action) && len(parts) == 2 && parts[0] != "" && parts[1] != ""
 }
 
 // anonymousGET reports whether r is a SubscribeURL or UnsubscribeURL click:

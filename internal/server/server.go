@@ -48,6 +48,8 @@ import (
 	"github.com/sealpost/sealpost/internal/sns"
 	"github.com/sealpost/sealpost/internal/snsapi"
 	"github.com/sealpost/sealpost/internal/snssig"
+	"github.com/sealpost/sealpost/internal/sqs"
+	"github.com/sealpost/sealpost/internal/sqsapi"
 	"github.com/sealpost/sealpost/internal/sse"
 	"github.com/sealpost/sealpost/internal/store"
 	"github.com/sealpost/sealpost/internal/store/pebblestore"
@@ -75,6 +77,8 @@ type Server struct {
 	audit  *audit.Writer
 	kms    *kms.Service
 	kmsAPI *kmsapi.API
+	sqs    *sqs.Service
+	sqsAPI *sqsapi.API
 	eng    *delivery.Engine
 	met    *metrics
 	// sealer seals and opens the bodies of SSE topics.
@@ -189,6 +193,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, 
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
 	s.kmsAPI = kmsapi.New(s.kms, log)
+	qs, ok := st.(store.QueueStore)
+	if !ok {
+		return nil, fmt.Errorf("store %T does not implement the queue store SQS needs", st)
+	}
+	s.sqs = sqs.New(qs, sqs.Options{PublicURL: cfg.PublicURL, Log: log})
+	s.sqsAPI = sqsapi.New(s.sqs, log)
 	hc, err := subscriberClient(cfg.SubscriberCAs, guard)
 	if err != nil {
 		return nil, err
@@ -306,12 +316,19 @@ func (s *Server) Serve(ctx context.Context) error {
 		defer close(janitorDone)
 		s.janitor(dctx)
 	}()
+	sqsDone := make(chan struct{})
+	go func() {
+		defer close(sqsDone)
+		s.sqs.Run(dctx)
+	}()
 	var err error
 	select {
 	case err = <-errc:
 		s.log.Error("listener failed; shutting down", "err", err)
 	case <-ctx.Done():
 	}
+	// Long polls in flight answer (empty) now instead of holding shutdown.
+	s.sqs.Drain()
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	if serr := s.http.Shutdown(sctx); serr != nil {
 		s.log.Warn("shutdown timeout: closing connections with requests in flight", "in_flight", s.gate.inFlight(), "timeout", s.cfg.ShutdownTimeout)
@@ -330,6 +347,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	stopDelivery()
 	<-deliveryDone
 	<-janitorDone
+	<-sqsDone
 	if !drained {
 		s.log.Error("requests still running after shutdown; leaving the store open", "in_flight", s.gate.inFlight())
 		if err == nil {

@@ -139,3 +139,11 @@ type QueueStore interface {
 	// and returns how many it deleted.
 	ExpireBefore(ctx context.Context, k QueueKey, t time.Time) (int, error)
 }
+
+// QueueWaker is implemented by drivers that can hint that a queue got
+// messages on another node (PostgreSQL LISTEN/NOTIFY). It is only a hint:
+// the SQS domain still polls Receive. fn is called from the driver's
+// goroutine and must not block.
+type QueueWaker interface {
+	OnQueueMessages(fn func(QueueKey))
+}
