@@ -64,6 +64,15 @@ class _AnyCode(str):
 expect_any_code = _AnyCode("any")
 
 
+class code_ending(str):
+    """A code that equals any code ending with the text given."""
+
+    def __eq__(self, other):
+        return isinstance(other, str) and other.endswith(str(self))
+
+    __hash__ = str.__hash__
+
+
 def md5_body(body):
     return hashlib.md5(body.encode()).hexdigest()
 
@@ -364,10 +373,17 @@ def _():
     assert receive(state["dlq"]) == []
 
 
-@check("SSE-KMS queue with a customer key: attributes, send and receive; reuse period range")
+@check("SSE-KMS queue with a customer key: attributes, send and receive (HTTPS) or InvalidSecurity (HTTP)")
 def _():
     key = kms.create_key(Description="queue key " + PREFIX)["KeyMetadata"]["Arn"]
-    url, _ = queue("kms", KmsMasterKeyId=key, KmsDataKeyReusePeriodSeconds=120)
+    url = sqs.create_queue(QueueName=PREFIX + "-kms", Attributes={
+        "KmsMasterKeyId": key, "KmsDataKeyReusePeriodSeconds": "120"})["QueueUrl"]
+    if SCHEME == "http" and STRICT:
+        # AWS: all requests to queues with SSE-KMS must use HTTPS.
+        expect_error(ClientError, code_ending("InvalidSecurity"), 403, sqs.send_message, QueueUrl=url, MessageBody="x")
+        expect_error(ClientError, code_ending("InvalidSecurity"), 403, sqs.get_queue_attributes,
+                     QueueUrl=url, AttributeNames=["All"])
+        return
     a = attrs_of(url)
     assert a["KmsMasterKeyId"] == key and a["KmsDataKeyReusePeriodSeconds"] == "120", a
     out = sqs.send_message(QueueUrl=url, MessageBody="secret " + PREFIX, MessageAttributes=ATTRS)
@@ -379,8 +395,13 @@ def _():
     for bad in ("59", "86401", "x"):
         expect_error(X.InvalidAttributeValue, "InvalidAttributeValue", 400, sqs.set_queue_attributes,
                      QueueUrl=url, Attributes={"KmsDataKeyReusePeriodSeconds": bad})
-    plain, _ = queue("plain", SqsManagedSseEnabled="false")
-    assert attrs_of(plain, "SqsManagedSseEnabled")["SqsManagedSseEnabled"] == "false"
+
+
+@check("SqsManagedSseEnabled=false: a queue without encryption")
+def _():
+    url, _ = queue("plain", SqsManagedSseEnabled="false")
+    assert attrs_of(url, "SqsManagedSseEnabled")["SqsManagedSseEnabled"] == "false"
+    sqs.delete_queue(QueueUrl=url)
 
 
 @check("errors: nonexistent queue, bad attributes, invalid receipt handle, too long, FIFO")
