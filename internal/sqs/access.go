@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 
 	"github.com/sealpost/sealpost/internal/policy"
 	"github.com/sealpost/sealpost/internal/store"
@@ -49,16 +50,39 @@ var queuePolicyOptions = policy.Options{
 	MaxPrincipals: maxPolicyPrincipals,
 }
 
-// compileQueuePolicy compiles a stored Policy attribute; nil when there is
-// none or it does not parse.
-func compileQueuePolicy(doc string) *policy.Policy {
+// policyCache holds compiled queue policies by their text, so that a
+// queue's policy is parsed once, not on every request. It forgets
+// everything when full (policies change rarely; a miss only costs a
+// parse). The zero value is ready.
+type policyCache struct {
+	mu sync.Mutex
+	m  map[string]*policy.Policy // nil value: the text does not parse
+}
+
+const maxCachedPolicies = 256
+
+// compile compiles a stored Policy attribute; nil when there is none or
+// it does not parse.
+func (pc *policyCache) compile(doc string) *policy.Policy {
 	if doc == "" {
 		return nil
 	}
+	pc.mu.Lock()
+	p, ok := pc.m[doc]
+	pc.mu.Unlock()
+	if ok {
+		return p
+	}
 	p, err := policy.ParseWith([]byte(doc), queuePolicyOptions)
 	if err != nil {
-		return nil
+		p = nil
 	}
+	pc.mu.Lock()
+	if pc.m == nil || len(pc.m) >= maxCachedPolicies {
+		pc.m = make(map[string]*policy.Policy)
+	}
+	pc.m[doc] = p
+	pc.mu.Unlock()
 	return p
 }
 
@@ -136,7 +160,7 @@ func (s *Service) authorizeQueue(c *Caller, action string, q *queue) error {
 	var req policy.Request
 	s.request(c, action, q.arn, &req)
 	id := identityDecision(c, &req)
-	pol := compileQueuePolicy(q.cfg.Policy)
+	pol := s.pols.compile(q.cfg.Policy)
 	res := pol.Evaluate(&req)
 	if !same && ownerOnly[action] {
 		// Cross-account permissions do not apply: only an explicit Deny

@@ -318,3 +318,20 @@ func TestInvalidSecurity(t *testing.T) {
 		t.Fatalf("after SSE-KMS off: %v", err)
 	}
 }
+
+func TestPolicyCache(t *testing.T) {
+	var pc policyCache
+	if pc.compile("") != nil || pc.compile("{") != nil || pc.compile("{") != nil {
+		t.Fatal("no policy or a broken one compiled")
+	}
+	for i := 0; i < 2*maxCachedPolicies; i++ {
+		doc := `{"Statement":[{"Sid":"s` + strings.Repeat("x", i) + `","Effect":"Allow","Principal":"*","Action":"sqs:SendMessage","Resource":"*"}]}`
+		p := pc.compile(doc)
+		if p == nil || pc.compile(doc) != p || !p.HasSid("s"+strings.Repeat("x", i)) {
+			t.Fatalf("doc %d", i)
+		}
+		if len(pc.m) > maxCachedPolicies {
+			t.Fatalf("cache holds %d", len(pc.m))
+		}
+	}
+}
