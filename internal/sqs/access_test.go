@@ -2,6 +2,7 @@ package sqs
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -272,6 +273,13 @@ func TestAddPermissionValidation(t *testing.T) {
 	a := e.attrs(t, c, u)
 	cpJSONEqual(t, a["Policy"], `{"Version":"2012-10-17","Id":"mine","Statement":[{"Sid":"Own","Effect":"Allow","Principal":{"AWS":"333333333333"},"Action":"sqs:GetQueueUrl","Resource":"*"},
 		{"Sid":"L","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"SQS:SendMessage","Resource":"arn:aws:sqs:us-east-1:111111111111:q"}]}`)
+	// A queue policy holds at most 20 statements (AWS's quota).
+	for i := 2; i < maxPolicyStatements; i++ {
+		if err := e.svc.AddPermission(e.ctx, c, u, fmt.Sprint("P", i), []string{cpOther}, []string{"SendMessage"}); err != nil {
+			t.Fatalf("statement %d: %v", i+1, err)
+		}
+	}
+	cpWantErr(t, e.svc.AddPermission(e.ctx, c, u, "Full", []string{cpOther}, []string{"SendMessage"}), ErrOverLimit, "The queue policy cannot take the statement")
 }
 
 func TestInvalidSecurity(t *testing.T) {
