@@ -137,6 +137,7 @@ type Service struct {
 	log  *slog.Logger
 
 	waiters waiters
+	msgs    msgState // the message path's node-local state (retention.go)
 }
 
 // New returns a Service over st. If st implements store.QueueWaker, long
