@@ -64,6 +64,7 @@ func (w *waiters) wake(k store.QueueKey) {
 // Running move tasks stop.
 func (s *Service) Drain() {
 	s.waiters.once.Do(func() { close(s.waiters.drained) })
+	s.tasksInit().stop(errTaskStopped)
 }
 
 func (s *Service) draining() bool {
