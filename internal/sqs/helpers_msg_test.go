@@ -106,7 +106,7 @@ func (f *fakeSealer) Open(ctx context.Context, c *Caller, sealedFor string, mana
 
 // env is a Service over a real store with an injected clock.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	s     *Service
 	st    store.QueueStore
 	clk   *clock
@@ -118,7 +118,7 @@ type env struct {
 	close func()
 }
 
-func newEnv(t *testing.T, kind string) *env {
+func newEnv(t testing.TB, kind string) *env {
 	t.Helper()
 	e := &env{t: t, clk: newClock(), ctx: context.Background(), seal: &fakeSealer{}, kind: kind,
 		c: &Caller{Account: "000000000000", Region: "us-east-1", Principal: "arn:aws:iam::000000000000:root", Signed: true, Secure: true, Authenticated: true}}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,8 @@ func parseSelection(in ReceiveInput) (selection, error) {
 	}
 	return sel, nil
 }
+
+var errBadMeta = errors.New("sqs: unreadable message meta")
 
 // Receipt handles: the domain wraps the store's handle with the receive
 // time (for the 12-hour visibility limit), base64url without padding.
@@ -181,6 +184,12 @@ func (s *Service) receiveOnce(ctx context.Context, c *Caller, q *queue, n int, v
 			continue
 		}
 		msg, err := s.build(ctx, c, m, now, sel)
+		if errors.Is(err, errBadMeta) {
+			// Not the client's fault and not fixable by retrying: skip it
+			// (a redrive policy moves it away after maxReceiveCount).
+			s.log.Error("sqs: unreadable message record skipped", "queue", q.arn, "id", m.ID, "err", err)
+			continue
+		}
 		if err != nil {
 			s.release(ctx, q.QueueKey, now, kept)
 			s.release(ctx, q.QueueKey, now, leased[i+1:])
@@ -207,7 +216,7 @@ func (s *Service) release(ctx context.Context, k store.QueueKey, now time.Time, 
 func (s *Service) build(ctx context.Context, c *Caller, m store.QueueMessage, now time.Time, sel *selection) (Message, error) {
 	meta, err := decodeMeta(m.Meta)
 	if err != nil {
-		return Message{}, err
+		return Message{}, fmt.Errorf("%w: %v", errBadMeta, err)
 	}
 	var body string
 	if meta.Sealed {
