@@ -346,7 +346,9 @@ func TestPurgeQueue(t *testing.T) {
 
 func TestSendFromService(t *testing.T) {
 	e := newEnv(t, "pebble")
-	u := e.queue("fromsns", nil)
+	u := e.queue("fromsns", map[string]string{"Policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` +
+		`"Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"arn:aws:sqs:us-east-1:000000000000:fromsns",` +
+		`"Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:sns:us-east-1:000000000000:t"}}}]}`})
 	sns := &Caller{Service: "sns.amazonaws.com", SourceARN: "arn:aws:sns:us-east-1:000000000000:t", SourceAccount: "000000000000", Region: "us-east-1"}
 	if _, err := e.s.SendFromService(e.ctx, sns, "arn:aws:sqs:us-east-1:000000000000:fromsns", SendInput{Body: "n"}); err != nil {
 		t.Fatal(err)

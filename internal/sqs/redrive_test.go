@@ -127,7 +127,7 @@ func TestMoveTaskCancelAndOrphan(t *testing.T) {
 	}
 
 	// A task of a node that stopped beating is marked FAILED by another node.
-	other := New(e.st, Options{Now: e.clk.Now, PollInterval: time.Hour})
+	other := New(e.st, Options{Now: e.clk.Now, PollInterval: time.Hour, Sealer: e.seal})
 	if _, err := other.StartMessageMoveTask(e.ctx, e.c, dlqARN, "arn:aws:sqs:us-east-1:000000000000:dest", 1); err != nil {
 		t.Fatal(err)
 	}
@@ -159,8 +159,13 @@ func TestMoveTaskCancelAndOrphan(t *testing.T) {
 
 func TestRedriveMissingDLQ(t *testing.T) {
 	e := newEnv(t, "pebble")
+	e.queue("gone", nil)
 	src := e.queue("src", map[string]string{"VisibilityTimeout": "1",
 		"RedrivePolicy": `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:gone","maxReceiveCount":1}`})
+	// The dead-letter queue disappears after the policy was set.
+	if err := e.st.DeleteQueue(e.ctx, store.QueueKey{Account: "000000000000", Region: "us-east-1", Name: "gone"}); err != nil {
+		t.Fatal(err)
+	}
 	e.send(src, "kept")
 	e.receive(src, ReceiveInput{})
 	e.clk.Add(2 * time.Second)

@@ -44,7 +44,7 @@ func TestSealedBodies(t *testing.T) {
 	secret := "PLAINTEXT-CANARY-" + strings.Repeat("7", 40)
 	managed := e.queue("managed", map[string]string{"SqsManagedSseEnabled": "true"})
 	cmk := e.queue("cmk", map[string]string{"KmsMasterKeyId": "alias/mine"})
-	clearQ := e.queue("clear", nil)
+	clearQ := e.queue("clear", map[string]string{"SqsManagedSseEnabled": "false"})
 	for _, u := range []string{managed, cmk} {
 		for i := range 20 {
 			if _, err := e.s.SendMessage(e.ctx, e.c, u, SendInput{Body: secret + string(rune('a'+i)),

@@ -49,7 +49,7 @@ func TestLongPoll(t *testing.T) {
 			}()
 			time.Sleep(50 * time.Millisecond)
 			// A message written behind the domain's back (another node), then the hint.
-			other := New(e.st, Options{Now: e.clk.Now})
+			other := New(e.st, Options{Now: e.clk.Now, Sealer: e.seal})
 			if _, err := other.SendMessage(e.ctx, e.c, u, SendInput{Body: "other node"}); err != nil {
 				t.Fatal(err)
 			}
@@ -83,7 +83,7 @@ func TestLongPoll(t *testing.T) {
 		t.Run("polling finds a message without a signal", func(t *testing.T) {
 			e.s.opts.PollInterval = 20 * time.Millisecond
 			defer func() { e.s.opts.PollInterval = time.Hour }()
-			other := New(e.st, Options{Now: e.clk.Now})
+			other := New(e.st, Options{Now: e.clk.Now, Sealer: e.seal})
 			go func() {
 				time.Sleep(100 * time.Millisecond)
 				other.SendMessage(context.Background(), e.c, u, SendInput{Body: "polled"})
