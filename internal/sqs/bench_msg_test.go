@@ -1,8 +1,10 @@
 package sqs
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // BenchmarkSendReceiveDelete: one SendMessage, ReceiveMessage and
@@ -46,4 +48,35 @@ func BenchmarkSendReceiveDelete(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "send+recv+del/s")
 		})
 	}
+}
+
+// BenchmarkLongPollLatency: a long poll waiting on an empty queue, one
+// SendMessage; reports the send-to-receive latency (p50, p99).
+func BenchmarkLongPollLatency(b *testing.B) {
+	e := newEnv(b, "pebble")
+	e.s.opts.PollInterval = time.Hour // only the in-process signal wakes it
+	u, err := e.s.CreateQueue(e.ctx, e.c, "lat", map[string]string{"SqsManagedSseEnabled": "false"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	for range b.N {
+		got := make(chan time.Time, 1)
+		go func() {
+			ms, err := e.s.ReceiveMessage(e.ctx, e.c, u, ReceiveInput{WaitTimeSeconds: intp(20)})
+			got <- time.Now()
+			if err != nil || len(ms) != 1 {
+				b.Error(err, len(ms))
+				return
+			}
+			e.s.DeleteMessage(e.ctx, e.c, u, ms[0].ReceiptHandle)
+		}()
+		time.Sleep(2 * time.Millisecond)
+		start := time.Now()
+		e.send(u, "ping")
+		lat = append(lat, (<-got).Sub(start))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
