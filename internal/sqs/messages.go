@@ -245,8 +245,8 @@ func checkDataType(name, t string) error {
 // validNumber accepts what SQS accepts for a Number: a decimal number with
 // at most 38 significant digits between -10^128 and 10^126.
 func validNumber(s string) bool {
-	r, ok := new(big.Rat).SetString(strings.TrimSpace(s))
-	if !ok || strings.ContainsAny(s, "/xXpP_") {
+	r, ok := new(big.Rat).SetString(s)
+	if !ok || strings.ContainsAny(s, "/xXpP_ \t\n") {
 		return false
 	}
 	// Leading zeros do not count.

@@ -227,6 +227,8 @@ func TestSendValidation(t *testing.T) {
 		{"bad name", SendInput{Body: "x", Attributes: map[string]MessageAttribute{"a..b": {DataType: "String", StringValue: "v"}}}, ErrInvalidParameterValue},
 		{"bad type", SendInput{Body: "x", Attributes: map[string]MessageAttribute{"a": {DataType: "Int", StringValue: "1"}}}, ErrInvalidParameterValue},
 		{"bad number", SendInput{Body: "x", Attributes: map[string]MessageAttribute{"a": {DataType: "Number", StringValue: "12a"}}}, ErrInvalidParameterValue},
+		{"spaced number", SendInput{Body: "x", Attributes: map[string]MessageAttribute{"a": {DataType: "Number", StringValue: " 1"}}}, ErrInvalidParameterValue},
+		{"39 digits", SendInput{Body: "x", Attributes: map[string]MessageAttribute{"a": {DataType: "Number", StringValue: "123456789012345678901234567890123456789"}}}, ErrInvalidParameterValue},
 		{"empty value", SendInput{Body: "x", Attributes: map[string]MessageAttribute{"a": {DataType: "String"}}}, ErrInvalidParameterValue},
 		{"system attribute", SendInput{Body: "x", SystemAttributes: map[string]MessageAttribute{"Other": {DataType: "String", StringValue: "v"}}}, ErrInvalidParameterValue},
 		{"group id", SendInput{Body: "x", MessageGroupID: "g"}, ErrInvalidParameterValue},
