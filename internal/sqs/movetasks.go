@@ -135,7 +135,7 @@ func (s *Service) isDeadLetterQueue(ctx context.Context, k store.QueueKey, arn s
 		}
 		for _, rec := range qs {
 			cfg := parseConfig(rec.Attributes)
-			if t, _ := redriveTarget(&cfg, rec.Attributes); t == arn {
+			if cfg.DeadLetterTargetARN == arn {
 				return true, nil
 			}
 		}

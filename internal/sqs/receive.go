@@ -170,7 +170,7 @@ func (s *Service) receiveOnce(ctx context.Context, c *Caller, q *queue, n int, v
 	if err != nil {
 		return nil, err
 	}
-	target, maxCount := redriveTarget(&q.cfg, q.Attributes)
+	target, maxCount := q.cfg.DeadLetterTargetARN, q.cfg.MaxReceiveCount
 	out := make([]Message, 0, len(leased))
 	var kept []store.QueueMessage
 	for i, m := range leased {

@@ -2,46 +2,10 @@ package sqs
 
 import (
 	"context"
-	"encoding/json"
-	"strconv"
 	"time"
 
 	"github.com/sealpost/sealpost/internal/store"
 )
-
-// redriveTarget is the queue's dead-letter target ARN and maxReceiveCount
-// ("" without a redrive policy). It reads queueConfig; while config.go
-// does not parse RedrivePolicy yet it parses the stored attribute.
-func redriveTarget(cfg *queueConfig, attrs map[string]string) (string, int) {
-	if cfg.DeadLetterTargetARN != "" {
-		return cfg.DeadLetterTargetARN, cfg.MaxReceiveCount
-	}
-	raw := attrs["RedrivePolicy"]
-	if raw == "" {
-		return "", 0
-	}
-	var p struct {
-		Target string          `json:"deadLetterTargetArn"`
-		Max    json.RawMessage `json:"maxReceiveCount"`
-	}
-	if json.Unmarshal([]byte(raw), &p) != nil || p.Target == "" {
-		return "", 0
-	}
-	var n int
-	if err := json.Unmarshal(p.Max, &n); err != nil {
-		var s string
-		if json.Unmarshal(p.Max, &s) != nil {
-			return "", 0
-		}
-		if n, err = strconv.Atoi(s); err != nil {
-			return "", 0
-		}
-	}
-	if n < 1 {
-		return "", 0
-	}
-	return p.Target, n
-}
 
 // redrive moves the leased message m of q to its dead-letter queue target
 // (the receive that would exceed maxReceiveCount). The body moves as
