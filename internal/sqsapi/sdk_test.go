@@ -104,7 +104,7 @@ func TestSDKEveryAction(t *testing.T) {
 		t.Fatal(sm, err)
 	}
 	want("SendMessage", qurl, sqs.SendInput{Body: "hi", DelaySeconds: &delay,
-		Attributes: map[string]sqs.MessageAttribute{"s": {DataType: "String", StringValue: "v"}, "b": {DataType: "Binary.png", BinaryValue: []byte{1, 2}}},
+		Attributes:       map[string]sqs.MessageAttribute{"s": {DataType: "String", StringValue: "v"}, "b": {DataType: "Binary.png", BinaryValue: []byte{1, 2}}},
 		SystemAttributes: map[string]sqs.MessageAttribute{"AWSTraceHeader": {DataType: "String", StringValue: "Root=1"}}})
 
 	sb, err := c.SendMessageBatch(ctx, &awssqs.SendMessageBatchInput{QueueUrl: u, Entries: []types.SendMessageBatchRequestEntry{
