@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strconv"
 
 	"github.com/sealpost/sealpost/internal/sqs"
@@ -129,11 +130,42 @@ func deref(p *string) string {
 	return *p
 }
 
-func derefInt(p *int) int {
+func derefInt(p *intv) int {
 	if p == nil {
 		return 0
 	}
-	return *p
+	return int(*p)
+}
+
+// ptrInt is an optional integer as the domain takes it.
+func ptrInt(p *intv) *int {
+	if p == nil {
+		return nil
+	}
+	i := int(*p)
+	return &i
+}
+
+// intv is a member of the model's Integer shape: a JSON number without a
+// fraction or exponent, in the 32-bit range.
+type intv int
+
+var int32Type = reflect.TypeOf(int32(0))
+
+func (v *intv) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	n, err := strconv.ParseInt(string(b), 10, 32)
+	if err != nil {
+		what := "number " + string(b)
+		if len(b) > 0 && (b[0] < '0' || b[0] > '9') && b[0] != '-' {
+			what = map[byte]string{'"': "string", '{': "object", '[': "array", 't': "bool", 'f': "bool"}[b[0]]
+		}
+		return &json.UnmarshalTypeError{Value: clip(what), Type: int32Type}
+	}
+	*v = intv(n)
+	return nil
 }
 
 // Inputs (the JSON member names are the field names unless tagged).
@@ -152,7 +184,7 @@ type (
 	listQueuesIn struct {
 		QueueNamePrefix *string
 		NextToken       *string
-		MaxResults      *int
+		MaxResults      *intv
 	}
 	getAttrsIn struct {
 		QueueUrl       *string
@@ -183,7 +215,7 @@ type (
 	dlqSourcesIn struct {
 		QueueUrl   *string
 		NextToken  *string
-		MaxResults *int
+		MaxResults *intv
 	}
 	sendIn struct {
 		QueueUrl *string
@@ -192,7 +224,7 @@ type (
 	sendEntryIn struct {
 		Id                      *string
 		MessageBody             *string
-		DelaySeconds            *int
+		DelaySeconds            *intv
 		MessageAttributes       map[string]attrIn
 		MessageSystemAttributes map[string]attrIn
 		MessageDeduplicationId  *string
@@ -207,9 +239,9 @@ type (
 		AttributeNames              []string
 		MessageSystemAttributeNames []string
 		MessageAttributeNames       []string
-		MaxNumberOfMessages         *int
-		VisibilityTimeout           *int
-		WaitTimeSeconds             *int
+		MaxNumberOfMessages         *intv
+		VisibilityTimeout           *intv
+		WaitTimeSeconds             *intv
 		ReceiveRequestAttemptId     *string
 	}
 	handleIn struct {
@@ -219,7 +251,7 @@ type (
 	handleEntryIn struct {
 		Id                *string
 		ReceiptHandle     *string
-		VisibilityTimeout *int
+		VisibilityTimeout *intv
 	}
 	batchIn struct {
 		QueueUrl *string
@@ -228,17 +260,17 @@ type (
 	visibilityIn struct {
 		QueueUrl          *string
 		ReceiptHandle     *string
-		VisibilityTimeout *int
+		VisibilityTimeout *intv
 	}
 	startMoveIn struct {
 		SourceArn                    *string
 		DestinationArn               *string
-		MaxNumberOfMessagesPerSecond *int
+		MaxNumberOfMessagesPerSecond *intv
 	}
 	cancelMoveIn struct{ TaskHandle *string }
 	listMovesIn  struct {
 		SourceArn  *string
-		MaxResults *int
+		MaxResults *intv
 	}
 )
 
@@ -252,7 +284,7 @@ func (e *sendEntryIn) toDomain() (sqs.SendInput, error) {
 		return sqs.SendInput{}, err
 	}
 	return sqs.SendInput{
-		Body: deref(e.MessageBody), DelaySeconds: e.DelaySeconds, Attributes: attrs, SystemAttributes: sys,
+		Body: deref(e.MessageBody), DelaySeconds: ptrInt(e.DelaySeconds), Attributes: attrs, SystemAttributes: sys,
 		MessageGroupID: deref(e.MessageGroupId), MessageDeduplicationID: deref(e.MessageDeduplicationId),
 	}, nil
 }
@@ -525,8 +557,8 @@ var actions = map[string]handler{
 				names = append(append([]string(nil), names...), in.MessageSystemAttributeNames...)
 			}
 			msgs, err := d.ReceiveMessage(ctx, c, *in.QueueUrl, sqs.ReceiveInput{
-				MaxNumberOfMessages: derefInt(in.MaxNumberOfMessages), VisibilityTimeout: in.VisibilityTimeout,
-				WaitTimeSeconds: in.WaitTimeSeconds, AttributeNames: names, MessageAttributeNames: in.MessageAttributeNames,
+				MaxNumberOfMessages: derefInt(in.MaxNumberOfMessages), VisibilityTimeout: ptrInt(in.VisibilityTimeout),
+				WaitTimeSeconds: ptrInt(in.WaitTimeSeconds), AttributeNames: names, MessageAttributeNames: in.MessageAttributeNames,
 				ReceiveRequestAttemptID: deref(in.ReceiveRequestAttemptId),
 			})
 			return receiveOut(msgs), err
@@ -575,7 +607,7 @@ var actions = map[string]handler{
 				in.QueueUrl != nil, in.ReceiptHandle != nil, in.VisibilityTimeout != nil)
 		},
 		call: func(ctx context.Context, d domain, c *sqs.Caller, in *visibilityIn) (output, error) {
-			return empty{}, d.ChangeMessageVisibility(ctx, c, *in.QueueUrl, *in.ReceiptHandle, *in.VisibilityTimeout)
+			return empty{}, d.ChangeMessageVisibility(ctx, c, *in.QueueUrl, *in.ReceiptHandle, int(*in.VisibilityTimeout))
 		},
 	},
 	"ChangeMessageVisibilityBatch": op[batchIn]{

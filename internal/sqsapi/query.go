@@ -41,7 +41,7 @@ func (q *qp) ptr(name string) *string {
 }
 
 // num is an optional integer parameter.
-func (q *qp) num(name string) (*int, error) {
+func (q *qp) num(name string) (*intv, error) {
 	s, ok := q.str(name)
 	if !ok {
 		return nil, nil
@@ -50,7 +50,7 @@ func (q *qp) num(name string) (*int, error) {
 	if err != nil {
 		return nil, invalidValue("Value " + clip(s) + " for parameter " + name + " is invalid. Reason: must be an integer.")
 	}
-	i := int(n)
+	i := intv(n)
 	return &i, nil
 }
 
