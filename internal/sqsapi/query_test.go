@@ -148,7 +148,7 @@ func TestQueryErrors(t *testing.T) {
 		form, _ := url.ParseQuery(tc.form)
 		status, h, body := post(t, srv.URL+"/", form)
 		var e struct {
-			Error struct{ Type, Code, Message string }
+			Error     struct{ Type, Code, Message string }
 			RequestId string
 		}
 		if err := xml.Unmarshal([]byte(body), &e); err != nil {
