@@ -305,7 +305,8 @@ func queryEntry(q *qp, p string) (sendEntryIn, error) {
 	return e, err
 }
 
-// checkEntries checks the required members of batch entries.
+// checkSendEntries checks the required members of batch entries (no
+// entries at all is the domain's EmptyBatchRequest).
 func checkSendEntries(l []*sendEntryIn) error {
 	for i, e := range l {
 		p := "SendMessageBatchRequestEntry." + strconv.Itoa(i+1) + "."
@@ -516,7 +517,7 @@ var actions = map[string]handler{
 			return in, nil
 		},
 		check: func(in *sendBatchIn) error {
-			if err := need([]string{"QueueUrl", "SendMessageBatchRequestEntry.1"}, in.QueueUrl != nil, in.Entries != nil); err != nil {
+			if err := checkQueue(in.QueueUrl); err != nil {
 				return err
 			}
 			return checkSendEntries(in.Entries)
@@ -581,7 +582,7 @@ var actions = map[string]handler{
 			return batchIn{QueueUrl: q.queueURL(), Entries: es}, err
 		},
 		check: func(in *batchIn) error {
-			if err := need([]string{"QueueUrl", "DeleteMessageBatchRequestEntry.1"}, in.QueueUrl != nil, in.Entries != nil); err != nil {
+			if err := checkQueue(in.QueueUrl); err != nil {
 				return err
 			}
 			return checkHandleEntries("DeleteMessageBatchRequestEntry", in.Entries)
@@ -616,7 +617,7 @@ var actions = map[string]handler{
 			return batchIn{QueueUrl: q.queueURL(), Entries: es}, err
 		},
 		check: func(in *batchIn) error {
-			if err := need([]string{"QueueUrl", "ChangeMessageVisibilityBatchRequestEntry.1"}, in.QueueUrl != nil, in.Entries != nil); err != nil {
+			if err := checkQueue(in.QueueUrl); err != nil {
 				return err
 			}
 			return checkHandleEntries("ChangeMessageVisibilityBatchRequestEntry", in.Entries)

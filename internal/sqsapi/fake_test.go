@@ -117,6 +117,9 @@ func (f *fake) DeleteMessage(ctx context.Context, c *sqs.Caller, u, rh string) e
 }
 func (f *fake) DeleteMessageBatch(ctx context.Context, c *sqs.Caller, u string, entries []sqs.HandleEntry) ([]string, []sqs.BatchError, error) {
 	f.rec("DeleteMessageBatch", u, entries)
+	if len(entries) == 0 {
+		return nil, nil, &sqs.Error{Kind: sqs.ErrEmptyBatchRequest, Message: "There should be at least one DeleteMessageBatchRequestEntry in the request."}
+	}
 	return []string{entries[0].ID}, []sqs.BatchError{{ID: "x", Code: "ReceiptHandleIsInvalid", SenderFault: true, Message: "m"}}, f.err
 }
 func (f *fake) ChangeMessageVisibility(ctx context.Context, c *sqs.Caller, u, rh string, timeout int) error {
@@ -125,6 +128,9 @@ func (f *fake) ChangeMessageVisibility(ctx context.Context, c *sqs.Caller, u, rh
 }
 func (f *fake) ChangeMessageVisibilityBatch(ctx context.Context, c *sqs.Caller, u string, entries []sqs.VisibilityEntry) ([]string, []sqs.BatchError, error) {
 	f.rec("ChangeMessageVisibilityBatch", u, entries)
+	if len(entries) == 0 {
+		return nil, nil, &sqs.Error{Kind: sqs.ErrEmptyBatchRequest, Message: "There should be at least one ChangeMessageVisibilityBatchRequestEntry in the request."}
+	}
 	return []string{entries[0].ID}, nil, f.err
 }
 func (f *fake) PurgeQueue(ctx context.Context, c *sqs.Caller, u string) error {
