@@ -131,6 +131,7 @@ func TestSQSQueryProtocol(t *testing.T) {
 	q := &queryClient{t: t, srv: srv}
 
 	r := q.ok("/", form("Action", "CreateQueue", "QueueName", "legacy", "Attribute.1.Name", "VisibilityTimeout", "Attribute.1.Value", "30",
+		"Attribute.2.Name", "SqsManagedSseEnabled", "Attribute.2.Value", "false",
 		"Tag.1.Key", "team", "Tag.1.Value", "core"))
 	if len(r.Result.QueueUrl) != 1 || !strings.HasSuffix(r.Result.QueueUrl[0], "/000000000000/legacy") {
 		t.Fatalf("CreateQueue %+v", r)

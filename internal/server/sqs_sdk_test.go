@@ -102,7 +102,9 @@ func TestSQSFlowsJSON(t *testing.T) {
 	ctx := context.Background()
 	_, c := newSQSClient(t)
 	cq, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("flows"),
-		Attributes: map[string]string{"VisibilityTimeout": "30"}, Tags: map[string]string{"team": "core"}})
+		// SSE-SQS (on by default) needs the server's sealer; the SSE
+		// suites cover it.
+		Attributes: map[string]string{"VisibilityTimeout": "30", "SqsManagedSseEnabled": "false"}, Tags: map[string]string{"team": "core"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,4 +225,106 @@ func TestSQSFlowsJSON(t *testing.T) {
 	if !errors.As(err, &qdne) {
 		t.Fatalf("send to a deleted queue: %v", err)
 	}
+}
+
+// TestSQSControlPlaneJSON covers the remaining actions through the SDK:
+// tags, permissions, dead-letter sources and message move tasks.
+func TestSQSControlPlaneJSON(t *testing.T) {
+	ctx := context.Background()
+	_, c := newSQSClient(t)
+	mk := func(name string, attrs map[string]string) *string {
+		t.Helper()
+		if attrs == nil {
+			attrs = map[string]string{}
+		}
+		attrs["SqsManagedSseEnabled"] = "false"
+		out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.QueueUrl
+	}
+	dlq := mk("cp-dlq", nil)
+	ga, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: dlq, AttributeNames: []types.QueueAttributeName{"QueueArn"}})
+	needDomain(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dlqARN := ga.Attributes["QueueArn"]
+	src := mk("cp-src", map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"` + dlqARN + `","maxReceiveCount":"1"}`, "VisibilityTimeout": "0"})
+
+	if _, err := c.TagQueue(ctx, &sqs.TagQueueInput{QueueUrl: src, Tags: map[string]string{"a": "1", "b": "2"}}); err != nil {
+		needDomain(t, err)
+		t.Fatal(err)
+	}
+	if _, err := c.UntagQueue(ctx, &sqs.UntagQueueInput{QueueUrl: src, TagKeys: []string{"a"}}); err != nil {
+		t.Fatal(err)
+	}
+	lt, err := c.ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: src})
+	if err != nil || len(lt.Tags) != 1 || lt.Tags["b"] != "2" {
+		t.Fatal(lt, err)
+	}
+
+	if _, err := c.AddPermission(ctx, &sqs.AddPermissionInput{QueueUrl: src, Label: aws.String("p1"),
+		AWSAccountIds: []string{"111122223333"}, Actions: []string{"SendMessage"}}); err != nil {
+		needDomain(t, err)
+		t.Fatal(err)
+	}
+	pa, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: src, AttributeNames: []types.QueueAttributeName{"Policy"}})
+	if err != nil || !strings.Contains(pa.Attributes["Policy"], "p1") {
+		t.Fatal(pa, err)
+	}
+	if _, err := c.RemovePermission(ctx, &sqs.RemovePermissionInput{QueueUrl: src, Label: aws.String("p1")}); err != nil {
+		t.Fatal(err)
+	}
+
+	ds, err := c.ListDeadLetterSourceQueues(ctx, &sqs.ListDeadLetterSourceQueuesInput{QueueUrl: dlq})
+	needDomain(t, err)
+	if err != nil || len(ds.QueueUrls) != 1 || ds.QueueUrls[0] != aws.ToString(src) {
+		t.Fatal(ds, err)
+	}
+
+	// A message received maxReceiveCount times moves to the DLQ on the
+	// next receive; a move task takes it back.
+	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: src, MessageBody: aws.String("dead letter")}); err != nil {
+		needDomain(t, err)
+		t.Fatal(err)
+	}
+	var moved bool
+	for i := 0; i < 5 && !moved; i++ {
+		if _, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: src}); err != nil {
+			t.Fatal(err)
+		}
+		rm, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: dlq, VisibilityTimeout: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved = len(rm.Messages) == 1
+	}
+	if !moved {
+		t.Fatal("message not moved to the DLQ")
+	}
+	st, err := c.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: aws.String(dlqARN)})
+	needDomain(t, err)
+	if err != nil || aws.ToString(st.TaskHandle) == "" {
+		t.Fatal(st, err)
+	}
+	lm, err := c.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: aws.String(dlqARN)})
+	if err != nil || len(lm.Results) != 1 || aws.ToString(lm.Results[0].SourceArn) != dlqARN || lm.Results[0].StartedTimestamp == 0 {
+		t.Fatal(lm, err)
+	}
+	if s := aws.ToString(lm.Results[0].Status); s == "RUNNING" {
+		if _, err := c.CancelMessageMoveTask(ctx, &sqs.CancelMessageMoveTaskInput{TaskHandle: st.TaskHandle}); err != nil {
+			var rnf *types.ResourceNotFoundException
+			if !errors.As(err, &rnf) { // it may have finished meanwhile
+				t.Fatal(err)
+			}
+		}
+	}
+	_, err = c.CancelMessageMoveTask(ctx, &sqs.CancelMessageMoveTaskInput{TaskHandle: aws.String("no-such-task")})
+	var rnf *types.ResourceNotFoundException
+	if !errors.As(err, &rnf) {
+		t.Fatalf("cancel of an unknown task: %v", err)
+	}
+	wantSQSCode(t, err, "ResourceNotFoundException", 404)
 }
