@@ -119,3 +119,34 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.h }
 func (r *recorder) Write(b []byte) (int, error) { return r.b.Write(b) }
 func (r *recorder) WriteHeader(s int)           { r.status = s }
+
+// TestJSONGolden pins the member names and order of the larger answers.
+func TestJSONGolden(t *testing.T) {
+	f := &fake{}
+	srv := fakeServer(t, f)
+	read := func(action, body string) string {
+		req, _ := http.NewRequest("POST", srv.URL, bytes.NewBufferString(body))
+		req.Header.Set("X-Amz-Target", "AmazonSQS."+action)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	for _, tc := range []struct{ action, body, want string }{
+		{"ReceiveMessage", `{"QueueUrl":"u"}`, `{"Messages":[{"MessageId":"m-1","ReceiptHandle":"rh-1","MD5OfBody":"` + md5hex("hello <&> \"world\"\r\n") +
+			`","Body":"hello <&> \"world\"\r\n","Attributes":{"ApproximateReceiveCount":"1","SenderId":"AIDA"},"MD5OfMessageAttributes":"am",` +
+			`"MessageAttributes":{"b":{"BinaryValue":"AAEC","DataType":"Binary"},"s":{"StringValue":"v","DataType":"String"}}}]}`},
+		{"SendMessageBatch", `{"QueueUrl":"u","Entries":[{"Id":"a","MessageBody":"x"},{"Id":"b","MessageBody":"y"}]}`,
+			`{"Successful":[{"Id":"a","MD5OfMessageBody":"9dd4e461268c8034f5c8564e155c67a6","MessageId":"m-a"}],"Failed":[{"Id":"b","SenderFault":true,"Code":"InvalidParameterValue","Message":"bad"}]}`},
+		{"ListDeadLetterSourceQueues", `{"QueueUrl":"u"}`, `{"queueUrls":["http://localhost/000000000000/q1"]}`},
+		{"ListMessageMoveTasks", `{"SourceArn":"s"}`, `{"Results":[{"TaskHandle":"th-1","Status":"RUNNING","SourceArn":"s","ApproximateNumberOfMessagesMoved":3,"ApproximateNumberOfMessagesToMove":5,"StartedTimestamp":1700000000000}]}`},
+		{"DeleteQueue", `{"QueueUrl":"u"}`, `{}`},
+	} {
+		if got := read(tc.action, tc.body); got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.action, got, tc.want)
+		}
+	}
+}
