@@ -29,6 +29,7 @@ package sqsapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -63,7 +64,7 @@ func (a *API) ServeJSON(w http.ResponseWriter, r *http.Request, c sqs.Caller, bo
 	action := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSQS.")
 	out, err := a.dispatch(r.Context(), action, &c, func(h handler) (any, error) { return h.decodeJSON(body) })
 	if err != nil {
-		we, msg := a.fail(action, c.RequestID, err)
+		we, msg := a.fail(r.Context(), action, c.RequestID, err)
 		writeJSONError(w, c.RequestID, we, msg)
 		return
 	}
@@ -91,7 +92,7 @@ func (a *API) ServeQuery(w http.ResponseWriter, r *http.Request, c sqs.Caller, p
 	q := &qp{v: params, path: pathQueueURL(r)}
 	out, err := a.dispatch(r.Context(), action, &c, func(h handler) (any, error) { return h.decodeQuery(q) })
 	if err != nil {
-		we, msg := a.fail(action, c.RequestID, err)
+		we, msg := a.fail(r.Context(), action, c.RequestID, err)
 		WriteQueryError(w, c.RequestID, we.query, we.status, msg)
 		return
 	}
@@ -155,14 +156,20 @@ func (a *API) dispatch(ctx context.Context, action string, c *sqs.Caller, decode
 	return out, nil
 }
 
-// fail returns the wire spelling of err and logs internal errors.
-func (a *API) fail(action, requestID string, err error) (wireError, string) {
+// fail returns the wire spelling of err and logs internal errors (at
+// debug level when the client went away, as during an abandoned long
+// poll: nobody reads that answer).
+func (a *API) fail(ctx context.Context, action, requestID string, err error) (wireError, string) {
 	we, msg := errorOf(err)
 	if we.status >= 500 {
 		if len(action) > 64 {
 			action = action[:64]
 		}
-		a.log.Error("sqs action failed", "action", action, "request_id", requestID, "err", err)
+		level := slog.LevelError
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			level = slog.LevelDebug
+		}
+		a.log.Log(ctx, level, "sqs action failed", "action", action, "request_id", requestID, "err", err)
 	}
 	return we, msg
 }

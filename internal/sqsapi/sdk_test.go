@@ -1,10 +1,14 @@
 package sqsapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -258,5 +262,28 @@ func TestSDKErrorKinds(t *testing.T) {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "InternalError" || ae.ErrorMessage() != internalMessage {
 		t.Fatal(err)
+	}
+}
+
+// TestGoneClientNotAnError: a domain call ended by the client going away
+// (an abandoned long poll) is logged at debug level, not as an error;
+// other internal errors are errors.
+func TestGoneClientNotAnError(t *testing.T) {
+	var logged bytes.Buffer
+	f := &fake{}
+	api := &API{svc: f, log: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f.err = ctx.Err()
+	req := httptest.NewRequest("POST", "/", strings.NewReader("")).WithContext(ctx)
+	req.Header.Set("X-Amz-Target", "AmazonSQS.ReceiveMessage")
+	api.ServeJSON(httptest.NewRecorder(), req, sqs.Caller{RequestID: "r"}, []byte(`{"QueueUrl":"u"}`))
+	if logged.Len() != 0 {
+		t.Fatalf("logged %s", logged.String())
+	}
+	f.err = errors.New("disk on fire")
+	api.ServeJSON(httptest.NewRecorder(), req.WithContext(context.Background()), sqs.Caller{RequestID: "r"}, []byte(`{"QueueUrl":"u"}`))
+	if !strings.Contains(logged.String(), "level=ERROR") || !strings.Contains(logged.String(), "request_id=r") {
+		t.Fatalf("logged %q", logged.String())
 	}
 }
