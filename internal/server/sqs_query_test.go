@@ -218,3 +218,40 @@ func TestSQSQueryProtocol(t *testing.T) {
 	q.ok(path, form("Action", "DeleteQueue"))
 	q.fails(path, form("Action", "SendMessage", "MessageBody", "x"), 400, "AWS.SimpleQueueService.NonExistentQueue")
 }
+
+// TestSQSQueryUnsigned: with --auth=off an unsigned form POST reaches SQS
+// by its action (CreateQueue), or, for an action SNS shares
+// (AddPermission), by a queue URL path; an unsigned GET is refused in the
+// Query protocol's XML.
+func TestSQSQueryUnsigned(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{Args: []string{"--auth", "off"}})
+	post := func(path string, f url.Values) (int, string) {
+		t.Helper()
+		resp, err := http.PostForm(srv.URL()+path, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	status, body := post("/", form("Action", "CreateQueue", "QueueName", "unsigned"))
+	if status != 200 || !strings.Contains(body, "<CreateQueueResponse") || !strings.Contains(body, "/000000000000/unsigned</QueueUrl>") {
+		t.Fatalf("%d %s", status, body)
+	}
+	status, body = post("/000000000000/unsigned", form("Action", "AddPermission", "Label", "l", "AWSAccountId.1", "111122223333", "ActionName.1", "SendMessage"))
+	if status != 200 || !strings.Contains(body, "<AddPermissionResponse") {
+		t.Fatalf("AddPermission to a queue path: %d %s", status, body)
+	}
+	resp, err := http.Get(srv.URL() + "/000000000000/unsigned?Action=GetQueueAttributes&AttributeName.1=QueueArn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// Unsigned GETs are refused even with --auth=off (only form POSTs pass),
+	// in the Query protocol's XML.
+	if resp.StatusCode != 403 || !strings.Contains(string(b), "<ErrorResponse") || !strings.Contains(string(b), "MissingAuthenticationToken") {
+		t.Fatalf("unsigned GET: %d %s", resp.StatusCode, b)
+	}
+}
