@@ -146,6 +146,15 @@ func ptrInt(p *intv) *int {
 	return &i
 }
 
+// notZero refuses an explicit 0 for a member whose absence the domain
+// reads as 0 (AWS refuses 0 where the range starts at 1); reason is AWS's.
+func notZero(p *intv, name, reason string) error {
+	if p != nil && *p == 0 {
+		return invalidValue("Value 0 for parameter " + name + " is invalid. Reason: " + reason)
+	}
+	return nil
+}
+
 // intv is a member of the model's Integer shape: a JSON number without a
 // fraction or exponent, in the 32-bit range.
 type intv int
@@ -396,7 +405,9 @@ var actions = map[string]handler{
 			in.MaxResults, err = q.num("MaxResults")
 			return in, err
 		},
-		check: func(*listQueuesIn) error { return nil },
+		check: func(in *listQueuesIn) error {
+			return notZero(in.MaxResults, "MaxResults", "MaxResults must be an integer between 1 and 1000.")
+		},
 		call: func(ctx context.Context, d domain, c *sqs.Caller, in *listQueuesIn) (output, error) {
 			urls, next, err := d.ListQueues(ctx, c, deref(in.QueueNamePrefix), deref(in.NextToken), derefInt(in.MaxResults))
 			return &urlsOut{urls: urls, next: next}, err
@@ -409,7 +420,12 @@ var actions = map[string]handler{
 			in.MaxResults, err = q.num("MaxResults")
 			return in, err
 		},
-		check: func(in *dlqSourcesIn) error { return checkQueue(in.QueueUrl) },
+		check: func(in *dlqSourcesIn) error {
+			if err := checkQueue(in.QueueUrl); err != nil {
+				return err
+			}
+			return notZero(in.MaxResults, "MaxResults", "MaxResults must be an integer between 1 and 1000.")
+		},
 		call: func(ctx context.Context, d domain, c *sqs.Caller, in *dlqSourcesIn) (output, error) {
 			urls, next, err := d.ListDeadLetterSourceQueues(ctx, c, *in.QueueUrl, deref(in.NextToken), derefInt(in.MaxResults))
 			return &urlsOut{urls: urls, next: next, dlq: true}, err
@@ -551,7 +567,12 @@ var actions = map[string]handler{
 			in.WaitTimeSeconds, err = q.num("WaitTimeSeconds")
 			return in, err
 		},
-		check: func(in *receiveIn) error { return checkQueue(in.QueueUrl) },
+		check: func(in *receiveIn) error {
+			if err := checkQueue(in.QueueUrl); err != nil {
+				return err
+			}
+			return notZero(in.MaxNumberOfMessages, "MaxNumberOfMessages", "Must be between 1 and 10, if provided.")
+		},
 		call: func(ctx context.Context, d domain, c *sqs.Caller, in *receiveIn) (output, error) {
 			names := in.AttributeNames
 			if len(in.MessageSystemAttributeNames) > 0 {
@@ -638,7 +659,12 @@ var actions = map[string]handler{
 			in.MaxNumberOfMessagesPerSecond, err = q.num("MaxNumberOfMessagesPerSecond")
 			return in, err
 		},
-		check: func(in *startMoveIn) error { return need([]string{"SourceArn"}, in.SourceArn != nil) },
+		check: func(in *startMoveIn) error {
+			if err := need([]string{"SourceArn"}, in.SourceArn != nil); err != nil {
+				return err
+			}
+			return notZero(in.MaxNumberOfMessagesPerSecond, "MaxNumberOfMessagesPerSecond", "Must be between 1 and 500.")
+		},
 		call: func(ctx context.Context, d domain, c *sqs.Caller, in *startMoveIn) (output, error) {
 			h, err := d.StartMessageMoveTask(ctx, c, *in.SourceArn, deref(in.DestinationArn), derefInt(in.MaxNumberOfMessagesPerSecond))
 			return taskHandleOut(h), err
@@ -659,7 +685,12 @@ var actions = map[string]handler{
 			in.MaxResults, err = q.num("MaxResults")
 			return in, err
 		},
-		check: func(in *listMovesIn) error { return need([]string{"SourceArn"}, in.SourceArn != nil) },
+		check: func(in *listMovesIn) error {
+			if err := need([]string{"SourceArn"}, in.SourceArn != nil); err != nil {
+				return err
+			}
+			return notZero(in.MaxResults, "MaxResults", "Must be between 1 and 10.")
+		},
 		call: func(ctx context.Context, d domain, c *sqs.Caller, in *listMovesIn) (output, error) {
 			tasks, err := d.ListMessageMoveTasks(ctx, c, *in.SourceArn, derefInt(in.MaxResults))
 			return movesOut(tasks), err

@@ -52,6 +52,11 @@ func TestJSONDecodeErrors(t *testing.T) {
 		{"ReceiveMessage", `{"QueueUrl":"u","WaitTimeSeconds":99999999999}`, "com.amazon.coral.service#SerializationException", "SerializationException;Sender", "Cannot deserialize member 'WaitTimeSeconds': a JSON number 99999999999 is not valid here."},
 		{"SendMessage", `{"QueueUrl":"u","MessageBody":"x","MessageAttributes":{"a":{"DataType":"Binary","BinaryValue":"%%"}}}`, "com.amazon.coral.service#SerializationException", "SerializationException;Sender", "The request body could not be deserialized: a member has an invalid value (e.g. a blob that is not base64)."},
 		{"GetQueueAttributes", `{"QueueUrl":"u","AttributeNames":"All"}`, "com.amazon.coral.service#SerializationException", "SerializationException;Sender", "Cannot deserialize member 'AttributeNames': a JSON string is not valid here."},
+		{"ReceiveMessage", `{"QueueUrl":"u","MaxNumberOfMessages":0}`, "com.amazonaws.sqs#InvalidParameterValue", "InvalidParameterValue;Sender", "Value 0 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided."},
+		{"ListQueues", `{"MaxResults":0}`, "com.amazonaws.sqs#InvalidParameterValue", "InvalidParameterValue;Sender", "Value 0 for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."},
+		{"ListDeadLetterSourceQueues", `{"QueueUrl":"u","MaxResults":0}`, "com.amazonaws.sqs#InvalidParameterValue", "InvalidParameterValue;Sender", "Value 0 for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."},
+		{"StartMessageMoveTask", `{"SourceArn":"s","MaxNumberOfMessagesPerSecond":0}`, "com.amazonaws.sqs#InvalidParameterValue", "InvalidParameterValue;Sender", "Value 0 for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between 1 and 500."},
+		{"ListMessageMoveTasks", `{"SourceArn":"s","MaxResults":0}`, "com.amazonaws.sqs#InvalidParameterValue", "InvalidParameterValue;Sender", "Value 0 for parameter MaxResults is invalid. Reason: Must be between 1 and 10."},
 		{"Frobnicate", `{}`, "com.amazon.coral.service#UnknownOperationException", "InvalidAction;Sender", "The action Frobnicate is not valid for this endpoint."},
 	}
 	for _, tc := range tests {

@@ -137,6 +137,7 @@ func TestQueryErrors(t *testing.T) {
 		{"Action=ReceiveMessage&QueueUrl=u&MaxNumberOfMessages=ten", nil, 400, "InvalidParameterValue", "Value ten for parameter MaxNumberOfMessages is invalid. Reason: must be an integer."},
 		{"Action=SendMessage&QueueUrl=u&MessageBody=x&MessageAttribute.1.Name=a&MessageAttribute.1.Value.StringValue=v", nil, 400, "InvalidParameterValue", "The message attribute 'a' must contain non-empty message attribute type."},
 		{"Action=SendMessage&QueueUrl=u&MessageBody=x&MessageAttribute.1.Name=a&MessageAttribute.1.Value.DataType=Binary&MessageAttribute.1.Value.BinaryValue=%25%25", nil, 400, "InvalidParameterValue", "The binary value of message attribute 'a' is not valid base64."},
+		{"Action=ReceiveMessage&QueueUrl=u&MaxNumberOfMessages=0", nil, 400, "InvalidParameterValue", "Value 0 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided."},
 		{"Action=Frobnicate", nil, 400, "InvalidAction", "The action Frobnicate is not valid for this endpoint."},
 		{"Action=DeleteQueue&QueueUrl=u", &sqs.Error{Kind: sqs.ErrQueueDoesNotExist, Message: "The specified queue does not exist."}, 400, "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist."},
 		{"Action=DeleteMessage&QueueUrl=u&ReceiptHandle=r", &sqs.Error{Kind: sqs.ErrReceiptHandleIsInvalid, Message: "bad handle"}, 404, "ReceiptHandleIsInvalid", "bad handle"},
