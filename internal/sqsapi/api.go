@@ -14,7 +14,9 @@
 // wrong JSON type is SerializationException (400); a missing required
 // member is MissingParameter (400, "The request must contain the parameter
 // X."); a malformed Query integer or base64 value is InvalidParameterValue
-// (400); an unknown action is InvalidAction (400). Domain errors map
+// (400), and so is an explicit 0 where the domain reads 0 as absent
+// (MaxNumberOfMessages, MaxResults, MaxNumberOfMessagesPerSecond); an
+// unknown action is InvalidAction (400). Domain errors map
 // through the kind table (errors.go): the JSON __type is the model's error
 // shape (com.amazonaws.sqs#QueueDoesNotExist) and x-amzn-query-error
 // carries the Query code and fault (AWS.SimpleQueueService.NonExistentQueue;
@@ -24,7 +26,9 @@
 //
 // Every answer carries x-amzn-RequestId (the caller's RequestID). The
 // layer's own checks are only those of the wire (types and presence);
-// values and ranges are the domain's.
+// values and ranges are the domain's. JSON member names match as
+// encoding/json matches them (case-insensitively); unknown members are
+// ignored, null means absent.
 package sqsapi
 
 import (
