@@ -417,9 +417,9 @@ def _():
                  QueueUrl=state["main"], Attributes={"Bogus": "1"})
     expect_error(X.InvalidAttributeValue, "InvalidAttributeValue", 400, sqs.set_queue_attributes,
                  QueueUrl=state["main"], Attributes={"VisibilityTimeout": "43201"})
-    expect_error(X.ReceiptHandleIsInvalid, "ReceiptHandleIsInvalid", 400, sqs.delete_message,
+    expect_error(X.ReceiptHandleIsInvalid, "ReceiptHandleIsInvalid", 404, sqs.delete_message,
                  QueueUrl=state["main"], ReceiptHandle="not-a-receipt-handle")
-    expect_error(X.ReceiptHandleIsInvalid, "ReceiptHandleIsInvalid", 400, sqs.change_message_visibility,
+    expect_error(X.ReceiptHandleIsInvalid, "ReceiptHandleIsInvalid", 404, sqs.change_message_visibility,
                  QueueUrl=state["main"], ReceiptHandle="not-a-receipt-handle", VisibilityTimeout=0)
     expect_error(ClientError, "InvalidParameterValue", 400, sqs.send_message,
                  QueueUrl=state["main"], MessageBody="x" * 2049)
