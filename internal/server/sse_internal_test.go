@@ -48,12 +48,12 @@ func TestSSEMetricsLabelsAndCap(t *testing.T) {
 	m.sseMessage(topic, "opened")
 	page := scrape(t, m)
 	for _, want := range []string{
-		`sealpost_kms_calls_total{key="` + key + `",op="GenerateDataKey",outcome="ok",topic="` + topic + `"} 1`,
-		`sealpost_kms_calls_total{key="` + key + `",op="Decrypt",outcome="ok",topic="` + topic + `"} 1`,
-		`sealpost_kms_calls_total{key="` + key + `",op="Decrypt",outcome="DisabledException",topic="` + topic + `"} 1`,
-		`sealpost_kms_calls_total{key="` + key + `",op="Decrypt",outcome="error",topic="` + topic + `"} 1`,
-		`sealpost_sse_messages_total{direction="sealed",topic="` + topic + `"} 1`,
-		`sealpost_sse_messages_total{direction="opened",topic="` + topic + `"} 2`,
+		`sealpost_kms_calls_total{key="` + key + `",op="GenerateDataKey",outcome="ok",queue="",topic="` + topic + `"} 1`,
+		`sealpost_kms_calls_total{key="` + key + `",op="Decrypt",outcome="ok",queue="",topic="` + topic + `"} 1`,
+		`sealpost_kms_calls_total{key="` + key + `",op="Decrypt",outcome="DisabledException",queue="",topic="` + topic + `"} 1`,
+		`sealpost_kms_calls_total{key="` + key + `",op="Decrypt",outcome="error",queue="",topic="` + topic + `"} 1`,
+		`sealpost_sse_messages_total{direction="sealed",queue="",topic="` + topic + `"} 1`,
+		`sealpost_sse_messages_total{direction="opened",queue="",topic="` + topic + `"} 2`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("missing %s", want)
@@ -70,13 +70,13 @@ func TestSSEMetricsLabelsAndCap(t *testing.T) {
 	if n := strings.Count(page, "\nsealpost_kms_calls_total{"); n != maxSSESeries+4 {
 		t.Fatalf("%d kms_calls series, want %d (4 of the first topic, 999 more admitted, 1 _other)", n, maxSSESeries+4)
 	}
-	if !strings.Contains(page, `sealpost_kms_calls_total{key="_other",op="GenerateDataKey",outcome="ok",topic="_other"} 51`) ||
-		!strings.Contains(page, `sealpost_sse_messages_total{direction="sealed",topic="_other"} 51`) {
+	if !strings.Contains(page, `sealpost_kms_calls_total{key="_other",op="GenerateDataKey",outcome="ok",queue="",topic="_other"} 51`) ||
+		!strings.Contains(page, `sealpost_sse_messages_total{direction="sealed",queue="",topic="_other"} 51`) {
 		t.Fatal("calls beyond the cap are not counted under _other")
 	}
 	// Topics already seen keep their own series after the cap is reached.
 	m.kmsCall(topic, key, "GenerateDataKey", nil)
-	if !strings.Contains(scrape(t, m), `sealpost_kms_calls_total{key="`+key+`",op="GenerateDataKey",outcome="ok",topic="`+topic+`"} 2`) {
+	if !strings.Contains(scrape(t, m), `sealpost_kms_calls_total{key="`+key+`",op="GenerateDataKey",outcome="ok",queue="",topic="`+topic+`"} 2`) {
 		t.Fatal("a known topic lost its series")
 	}
 }
@@ -119,9 +119,9 @@ func TestSealerWiring(t *testing.T) {
 	}
 	page := scrape(t, s.met)
 	for _, want := range []string{
-		`sealpost_kms_calls_total{key="` + key.ARN + `",op="GenerateDataKey",outcome="ok",topic="` + topic + `"} 1`,
-		`sealpost_sse_messages_total{direction="sealed",topic="` + topic + `"} 1`,
-		`sealpost_sse_messages_total{direction="opened",topic="` + topic + `"} 1`,
+		`sealpost_kms_calls_total{key="` + key.ARN + `",op="GenerateDataKey",outcome="ok",queue="",topic="` + topic + `"} 1`,
+		`sealpost_sse_messages_total{direction="sealed",queue="",topic="` + topic + `"} 1`,
+		`sealpost_sse_messages_total{direction="opened",queue="",topic="` + topic + `"} 1`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("missing %s in\n%s", want, page)

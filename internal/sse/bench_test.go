@@ -34,3 +34,61 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSealQueue and BenchmarkOpenQueue are BenchmarkSeal and
+// BenchmarkOpen for the queue use (cached data keys), SSE-KMS and SSE-SQS.
+func BenchmarkSealQueue(b *testing.B) {
+	for _, keyID := range []string{"kms", ""} {
+		name := "sse-kms"
+		if keyID == "" {
+			name = "sse-sqs"
+		}
+		b.Run(name, func(b *testing.B) {
+			e := newEnv(b, envOpts{noAudit: true})
+			if keyID != "" {
+				keyID = e.key.KeyID
+			}
+			body := make([]byte, 1024)
+			aad := queueAAD("m1")
+			ctx := context.Background()
+			c := rootOf(acctA)
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := e.sealer.SealQueue(ctx, c, queueARN, keyID, 0, aad, body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkOpenQueue(b *testing.B) {
+	for _, keyID := range []string{"kms", ""} {
+		name := "sse-kms"
+		if keyID == "" {
+			name = "sse-sqs"
+		}
+		b.Run(name, func(b *testing.B) {
+			e := newEnv(b, envOpts{noAudit: true})
+			if keyID != "" {
+				keyID = e.key.KeyID
+			}
+			body := make([]byte, 1024)
+			aad := queueAAD("m1")
+			ctx := context.Background()
+			c := rootOf(acctA)
+			f, _, err := e.sealer.SealQueue(ctx, c, queueARN, keyID, 0, aad, body)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.sealer.OpenQueue(ctx, c, queueARN, keyID == "", f, aad); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
