@@ -57,9 +57,10 @@ var kmsRefusals = []struct {
 	{kms.ErrUnsupported, sns.ErrKMSOptInRequired, sqs.ErrKMSOptInRequired, "UnsupportedOperationException"},
 }
 
-// refusalOf finds err's row in kmsRefusals, with the KMS's message ("" for
-// a bare kind); ok is false for anything else (internal).
-func refusalOf(err error) (row int, msg string, ok bool) {
+// refusalOf finds err's row in kmsRefusals, with the KMS's message (for a
+// bare ErrUnsupported, that SSE is unavailable for keyID); ok is false for
+// anything else (internal).
+func refusalOf(err error, keyID string) (row int, msg string, ok bool) {
 	for i, k := range kmsRefusals {
 		if !errors.Is(err, k.kms) {
 			continue
@@ -67,29 +68,22 @@ func refusalOf(err error) (row int, msg string, ok bool) {
 		var ke *kms.Error
 		if errors.As(err, &ke) {
 			msg = ke.Msg
+		} else if k.kms == kms.ErrUnsupported {
+			msg = "Server-side encryption is not available on this server (key " + sns.Clip(keyID, 256) + ")"
 		}
 		return i, msg, true
 	}
 	return 0, "", false
 }
 
-// unavailable is the message of a bare ErrUnsupported refusal.
-func unavailable(keyID string) string {
-	return "Server-side encryption is not available on this server (key " + sns.Clip(keyID, 256) + ")"
-}
-
 // kmsRefusal turns a KMS refusal into the *sns.KMSError SNS words as AWS
 // does; anything else is returned as is (internal).
 func kmsRefusal(err error, keyARN, requestID string) error {
-	i, msg, ok := refusalOf(err)
+	i, msg, ok := refusalOf(err, keyARN)
 	if !ok {
 		return err
 	}
-	k := kmsRefusals[i]
-	if msg == "" && k.sns == sns.ErrKMSOptInRequired {
-		msg = unavailable(keyARN)
-	}
-	return &sns.KMSError{Kind: k.sns, Code: k.code, Message: msg, RequestID: requestID}
+	return &sns.KMSError{Kind: kmsRefusals[i].sns, Code: kmsRefusals[i].code, Message: msg, RequestID: requestID}
 }
 
 // queueKMSRefusal turns a KMS refusal into the *sqs.Error SQS answers,
@@ -97,16 +91,12 @@ func kmsRefusal(err error, keyARN, requestID string) error {
 // Code: 400; Error Code: <code>; Request ID: <id>; Proxy: null)");
 // anything else is returned as is (internal).
 func queueKMSRefusal(err error, keyID, requestID string) error {
-	i, msg, ok := refusalOf(err)
+	i, msg, ok := refusalOf(err, keyID)
 	if !ok {
 		return err
 	}
-	k := kmsRefusals[i]
-	if msg == "" && k.sqs == sqs.ErrKMSOptInRequired {
-		msg = unavailable(keyID)
-	}
-	return &sqs.Error{Kind: k.sqs, Message: msg + " (Service: AWSKMS; Status Code: 400; Error Code: " + k.code +
-		"; Request ID: " + requestID + "; Proxy: null)"}
+	return &sqs.Error{Kind: kmsRefusals[i].sqs, Message: msg + " (Service: AWSKMS; Status Code: 400; Error Code: " +
+		kmsRefusals[i].code + "; Request ID: " + requestID + "; Proxy: null)"}
 }
 
 // Open implements delivery.Opener.
