@@ -135,6 +135,7 @@ type Service struct {
 	st   store.QueueStore
 	opts Options
 	log  *slog.Logger
+	pols policyCache // compiled queue policies (access.go)
 
 	waiters waiters
 }
