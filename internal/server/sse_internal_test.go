@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sealpost/sealpost/internal/config"
 	"github.com/sealpost/sealpost/internal/envelope"
 	"github.com/sealpost/sealpost/internal/kms"
 	"github.com/sealpost/sealpost/internal/sns"
@@ -87,16 +84,8 @@ func TestSSEMetricsLabelsAndCap(t *testing.T) {
 // that key does not open. Needs the real internal/sse (skips on the
 // skeleton's stub).
 func TestSealerWiring(t *testing.T) {
-	cfg, err := config.Parse([]string{"--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--sse-data-key-reuse", "2m"}, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	s, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { s.audit.Close(); s.st.Close() }()
+	s := builtServer(t, "--sse-data-key-reuse", "2m")
 	if s.sealer == nil {
 		t.Fatal("no sealer")
 	}

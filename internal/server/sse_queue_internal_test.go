@@ -16,6 +16,22 @@ import (
 	"github.com/sealpost/sealpost/internal/sqs"
 )
 
+// builtServer is a server built by New (not started) with extra flags,
+// closed at test end.
+func builtServer(t *testing.T, args ...string) *Server {
+	t.Helper()
+	cfg, err := config.Parse(append([]string{"--listen", "127.0.0.1:0", "--data-dir", t.TempDir()}, args...), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.audit.Close(); s.st.Close() })
+	return s
+}
+
 // TestQueueKMSRefusal: every KMS refusal becomes the *sqs.Error of its
 // SQS kind, quoting the KMS error as AWS does; anything else is returned
 // unchanged (internal).
@@ -61,16 +77,8 @@ func TestQueueKMSRefusal(t *testing.T) {
 // metrics with the queue label, a receiver without kms:Decrypt refused
 // with KmsAccessDenied, DisableKey answered KmsDisabled on the next send.
 func TestQueueSealerWiring(t *testing.T) {
-	cfg, err := config.Parse([]string{"--listen", "127.0.0.1:0", "--data-dir", t.TempDir()}, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	s, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { s.audit.Close(); s.st.Close() }()
+	s := builtServer(t)
 	const acct = "000000000000"
 	root := kms.Caller{Account: acct, Region: "us-east-1", Principal: "arn:aws:iam::" + acct + ":root", Authenticated: true, Secure: true}
 	key, err := s.kms.CreateKey(ctx, root, kms.CreateKeyInput{Policy: `{"Version":"2012-10-17","Statement":[
