@@ -138,6 +138,7 @@ type Service struct {
 	pols policyCache // compiled queue policies (access.go)
 
 	waiters waiters
+	msgs    msgState // the message path's node-local state (retention.go)
 }
 
 // New returns a Service over st. If st implements store.QueueWaker, long
