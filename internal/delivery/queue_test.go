@@ -329,3 +329,41 @@ func TestDeadLetterRawWithAttributes(t *testing.T) {
 		t.Fatalf("counters %+v", st)
 	}
 }
+
+// TestCrossAccountQueueConfirmation: a subscription to another account's
+// queue starts pending; the SubscriptionConfirmation goes into the queue;
+// notifications flow once its reader confirmed with the token.
+func TestCrossAccountQueueConfirmation(t *testing.T) {
+	ctx := context.Background()
+	q := newFakeQueues()
+	r := newRigWith(t, nil, delivery.Options{Queues: q})
+	const other = "arn:aws:sqs:us-east-1:111111111111:theirs"
+	res, err := r.svc.Subscribe(ctx, r.c, r.topic, "sqs", other, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Pending {
+		t.Fatal("a subscription to another account's queue is confirmed at once")
+	}
+	r.publish(t, "before-confirmation", nil)
+	r.eng.Tick(ctx)
+	got := q.in(other)
+	if len(got) != 1 {
+		t.Fatalf("%d messages in the queue, want the confirmation only", len(got))
+	}
+	var c map[string]string
+	if err := json.Unmarshal(got[0].Body, &c); err != nil || c["Type"] != "SubscriptionConfirmation" || c["Token"] == "" ||
+		!strings.Contains(c["SubscribeURL"], "Action=ConfirmSubscription") || c["TopicArn"] != r.topic {
+		t.Fatalf("confirmation %q (%v)", got[0].Body, err)
+	}
+	reader := sns.Caller{Account: "111111111111", Region: "us-east-1", Principal: "arn:aws:iam::111111111111:root"}
+	if _, err := r.svc.ConfirmSubscription(ctx, reader, r.topic, c["Token"], false); err != nil {
+		t.Fatal(err)
+	}
+	r.publish(t, "after-confirmation", nil)
+	r.eng.Tick(ctx)
+	got = q.in(other)
+	if len(got) != 2 || !strings.Contains(string(got[1].Body), "after-confirmation") {
+		t.Fatalf("queue holds %d messages", len(got))
+	}
+}
