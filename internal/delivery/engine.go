@@ -378,6 +378,7 @@ func (e *Engine) forget(sub string) {
 	}
 	delete(e.buckets, sub)
 	delete(e.queueLogged, sub)
+	delete(e.queueLogged, sub+deadLetterKey)
 	e.mu.Unlock()
 }
 
@@ -621,18 +622,24 @@ func (e *Engine) giveUp(ctx context.Context, topic store.Topic, sub store.Subscr
 	case target != "" && e.opts.Queues != nil && isQueueARN(target):
 		if err := e.deadLetterToQueue(ctx, topic, sub, l, meta, target, code); err != nil {
 			qe := asQueueError(err)
-			e.countQueueFailure(qe.Code)
+			fresh := e.noteQueueFailure(sub.ARN+deadLetterKey, qe.Code)
 			if !e.opts.Now().Before(l.Message.CreatedAt.Add(parkedMaxAge)) {
 				e.count(sub.ARN, func(c *Counters) { c.Expired++ })
 				e.log.Warn("dead-letter queue never took the message; dropped", "subscription", sub.ARN, "message_id", l.MessageID,
 					"dead_letter_target", target, "error_code", qe.Code, "reason", code)
 				break
 			}
-			e.log.Warn("dead-letter send failed; will retry", "subscription", sub.ARN, "message_id", l.MessageID,
-				"dead_letter_target", target, "error_code", qe.Code, "reason", clipReason(qe.Message))
+			if fresh {
+				e.log.Warn("dead-letter send failed; retried every 20 s (logged once per subscription and error code)",
+					"subscription", sub.ARN, "message_id", l.MessageID, "dead_letter_target", target, "error_code", qe.Code,
+					"reason", clipReason(qe.Message))
+			}
 			e.retryLater(ctx, l, deadLetterPhase+codeNumber(code), e.opts.Now().Add(deadLetterRetry))
 			return
 		}
+		e.mu.Lock()
+		delete(e.queueLogged, sub.ARN+deadLetterKey)
+		e.mu.Unlock()
 		e.count(sub.ARN, func(c *Counters) { c.DeadLettered++ })
 		e.log.Info("delivery given up; sent to its dead-letter queue", "subscription", sub.ARN, "message_id", l.MessageID,
 			"dead_letter_target", target, "reason", code)
@@ -659,11 +666,9 @@ func (e *Engine) giveUp(ctx context.Context, topic store.Topic, sub store.Subscr
 // deadLetterRetry is how long a failed dead-letter send waits.
 const deadLetterRetry = 20 * time.Second
 
-func (e *Engine) countQueueFailure(code string) {
-	e.mu.Lock()
-	e.queueFails[code]++
-	e.mu.Unlock()
-}
+// deadLetterKey suffixes a subscription ARN in queueLogged for its
+// dead-letter queue.
+const deadLetterKey = "\x00dlq"
 
 // bucket spaces one subscription's sends under maxReceivesPerSecond. It
 // hands out send slots in order, one per 1/rate: a delivery that finds no

@@ -187,15 +187,23 @@ func asQueueError(err error) *QueueError {
 // once per (subscription, code) in a row: a subscription failing the same
 // way for days logs once, a new kind of failure logs again.
 func (e *Engine) queueFailure(sub store.Subscription, queueARN string, qe *QueueError) {
-	e.mu.Lock()
-	e.queueFails[qe.Code]++
-	logged := e.queueLogged[sub.ARN] == qe.Code
-	e.queueLogged[sub.ARN] = qe.Code
-	e.mu.Unlock()
-	if !logged {
+	if e.noteQueueFailure(sub.ARN, qe.Code) {
 		e.log.Warn("delivery to SQS queue failed; retried per the AWS-managed retry policy unless permanent (logged once per subscription and error code)",
 			"subscription", sub.ARN, "queue", queueARN, "error_code", qe.Code, "reason", clipReason(qe.Message), "permanent", qe.Permanent)
 	}
+}
+
+// noteQueueFailure counts a failure of code and reports whether it is new
+// for key (a subscription, or a subscription's dead-letter queue).
+func (e *Engine) noteQueueFailure(key, code string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.queueFails[code]++
+	if e.queueLogged[key] == code {
+		return false
+	}
+	e.queueLogged[key] = code
+	return true
 }
 
 // queueRecovered notes a successful send after logged failures.

@@ -275,8 +275,19 @@ func TestDeadLetterToQueue(t *testing.T) {
 			if st := r.eng.Stats(sub); st.DeadLettered != 0 || st.Failed != 3 {
 				t.Fatalf("counters before the DLQ took it %+v", st)
 			}
+			// Still refused twice more: retried every 20 s, logged once.
+			for i := 1; i <= 2; i++ {
+				r.clock.Set(start.Add(2*time.Second + time.Duration(i)*20*time.Second))
+				r.eng.Tick(ctx)
+			}
+			if n := q.sendsTo(qDLQ); n != 3 {
+				t.Fatalf("%d DLQ sends, want 3", n)
+			}
+			if c := strings.Count(r.logs.String(), "dead-letter send failed"); c != 1 {
+				t.Fatalf("the DLQ failure was logged %d times, want once", c)
+			}
 			q.set(qDLQ, nil)
-			r.clock.Set(start.Add(2*time.Second + 20*time.Second))
+			r.clock.Set(start.Add(2*time.Second + 60*time.Second))
 			r.eng.Tick(ctx)
 			if h.count() != 3 {
 				t.Fatalf("the endpoint was tried again during the dead-letter retry (%d attempts)", h.count())
