@@ -40,7 +40,7 @@ func newFanout(t *testing.T) *fanout {
 		kms: srv.KMSClient(t, srv.TLSURL(), "", "", "")}
 	// Skip while internal/sqs is the issue skeleton's stub.
 	ctx := context.Background()
-	out, err := f.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("probe")})
+	out, err := f.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("probe"), Attributes: map[string]string{"SqsManagedSseEnabled": "false"}})
 	if err == nil {
 		_, err = f.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: out.QueueUrl, MessageBody: aws.String("x")})
 	}
@@ -51,6 +51,23 @@ func newFanout(t *testing.T) *fanout {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// needQueueSSE skips while the server cannot seal queue bodies (queue SSE
+// not wired yet: an encrypted queue refuses with KMS.OptInRequired).
+func (f *fanout) needQueueSSE(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	out, err := f.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("probe-sse"), Attributes: map[string]string{"SqsManagedSseEnabled": "true"}})
+	if err == nil {
+		_, err = f.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: out.QueueUrl, MessageBody: aws.String("x")})
+	}
+	if isCode(err, "KMS.OptInRequired") || isCode(err, "KmsOptInRequired") {
+		t.Skip("queue SSE is not wired into the server here; this test runs once it is merged: ", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // queue creates a queue and returns its URL.
@@ -141,11 +158,13 @@ func TestSNSToSQSFanout(t *testing.T) {
 	ctx := context.Background()
 	topic := f.topic(t, "fanout", nil)
 	urls := map[string]string{}
+	// Unencrypted queues (SSE-SQS is on by default; the encrypted case is
+	// TestSSETopicIntoEncryptedQueues).
 	for _, q := range []string{"env", "raw", "filtered"} {
-		urls[q] = f.queue(t, q, map[string]string{"Policy": allowTopic(q, topic)})
+		urls[q] = f.queue(t, q, map[string]string{"Policy": allowTopic(q, topic), "SqsManagedSseEnabled": "false"})
 	}
 	// A policy for another topic only.
-	urls["closed"] = f.queue(t, "closed", map[string]string{"Policy": allowTopic("closed", topic+"-other")})
+	urls["closed"] = f.queue(t, "closed", map[string]string{"Policy": allowTopic("closed", topic+"-other"), "SqsManagedSseEnabled": "false"})
 	f.subscribe(t, topic, "env", nil)
 	f.subscribe(t, topic, "raw", map[string]string{"RawMessageDelivery": "true"})
 	f.subscribe(t, topic, "filtered", map[string]string{"FilterPolicy": `{"color":["blue"]}`})
@@ -226,6 +245,7 @@ const snsKeyPolicy = `{"Version":"2012-10-17","Statement":[` +
 // it; both consumers read the plaintext.
 func TestSSETopicIntoEncryptedQueues(t *testing.T) {
 	f := newFanout(t)
+	f.needQueueSSE(t)
 	ctx := context.Background()
 	topicKey, err := f.kms.CreateKey(ctx, &awskms.CreateKeyInput{})
 	if err != nil {
@@ -258,18 +278,27 @@ func TestSSETopicIntoEncryptedQueues(t *testing.T) {
 }
 
 // TestHTTPFailureLandsInSQSDLQ: an HTTP subscription of an SSE topic whose
-// endpoint always fails lands in its (SSE-SQS) dead-letter queue after
+// endpoint always fails lands in its dead-letter queue (plain, and SSE-SQS) after
 // its retry policy, with AWS's attributes; the DLQ consumer reads the
 // notification in plaintext; dead_lettered counts it once it landed.
 func TestHTTPFailureLandsInSQSDLQ(t *testing.T) {
+	for _, sse := range []string{"false", "true"} {
+		t.Run("SqsManagedSseEnabled="+sse, func(t *testing.T) { httpFailureLandsInDLQ(t, sse) })
+	}
+}
+
+func httpFailureLandsInDLQ(t *testing.T, sse string) {
 	f := newFanout(t)
+	if sse == "true" {
+		f.needQueueSSE(t)
+	}
 	ctx := context.Background()
 	key, err := f.kms.CreateKey(ctx, &awskms.CreateKeyInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	topic := f.topic(t, "doomed", map[string]string{"KmsMasterKeyId": aws.ToString(key.KeyMetadata.Arn)})
-	dlq := f.queue(t, "doomed-dlq", map[string]string{"Policy": allowTopic("doomed-dlq", topic)})
+	dlq := f.queue(t, "doomed-dlq", map[string]string{"Policy": allowTopic("doomed-dlq", topic), "SqsManagedSseEnabled": sse})
 	var (
 		mu       sync.Mutex
 		token    string
