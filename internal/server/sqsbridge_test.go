@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -365,3 +366,60 @@ func httpFailureLandsInDLQ(t *testing.T, sse string) {
 		t.Fatalf("dead_lettered %v, want %v", v, before+1)
 	}
 }
+
+// TestSNSToSQSThroughput (SEALPOST_BENCH=1): 16 publishers send N 1 KiB
+// messages over HTTPS to a topic with one raw sqs subscription (an
+// unencrypted queue, or SSE-SQS when queue SSE is wired); reported: SNS→SQS
+// messages per second from the first publish to the last message stored
+// in the queue.
+func TestSNSToSQSThroughput(t *testing.T) {
+	if testing.Short() || !benchOn() {
+		t.Skip("set SEALPOST_BENCH=1")
+	}
+	f := newFanout(t)
+	ctx := context.Background()
+	for _, sse := range []string{"false", "true"} {
+		if sse == "true" {
+			out, err := f.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("bench-probe"), Attributes: map[string]string{"SqsManagedSseEnabled": "true"}})
+			if err == nil {
+				_, err = f.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: out.QueueUrl, MessageBody: aws.String("x")})
+			}
+			if err != nil {
+				t.Log("queue SSE not wired: SSE-SQS round skipped")
+				continue
+			}
+		}
+		name := "bench-sse-" + sse
+		topic := f.topic(t, name, nil)
+		f.queue(t, name, map[string]string{"Policy": allowTopic(name, topic), "SqsManagedSseEnabled": sse})
+		sub := f.subscribe(t, topic, name, map[string]string{"RawMessageDelivery": "true"})
+		const n, workers = 3000, 16
+		body := strings.Repeat("x", 1024)
+		start := time.Now()
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < n; i += workers {
+					if _, err := f.sns.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(topic), Message: aws.String(body)}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		pub := time.Since(start)
+		for f.srv.Delivery().Stats(sub).Delivered < n {
+			if time.Since(start) > 5*time.Minute {
+				t.Fatalf("only %d of %d delivered", f.srv.Delivery().Stats(sub).Delivered, n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		el := time.Since(start)
+		t.Logf("SqsManagedSseEnabled=%s: %d raw SNS→SQS messages in %v (publishing took %v): %.0f msgs/s end to end", sse, n, el.Round(time.Millisecond), pub.Round(time.Millisecond), n/el.Seconds())
+	}
+}
+
+func benchOn() bool { return os.Getenv("SEALPOST_BENCH") != "" }
