@@ -82,12 +82,12 @@ func TestSQSFanoutCLI(t *testing.T) {
 }
 
 // deniedLogLines returns the log lines (warnings and errors) that name
-// queueARN.
+// queueARN and the AccessDenied of its queue policy.
 func deniedLogLines(log, queueARN string) []string {
 	var out []string
 	for _, line := range strings.Split(log, "\n") {
 		l := strings.ToLower(line)
-		if strings.Contains(line, queueARN) && (strings.Contains(l, "warn") || strings.Contains(l, "error")) {
+		if strings.Contains(line, queueARN) && strings.Contains(line, "AccessDenied") && (strings.Contains(l, "warn") || strings.Contains(l, "error")) {
 			out = append(out, line)
 		}
 	}

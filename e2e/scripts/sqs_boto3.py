@@ -240,7 +240,7 @@ def _():
     sqs.delete_message(QueueUrl=state["main"], ReceiptHandle=again[0]["ReceiptHandle"])
 
 
-@check("send_message_batch; delete_message_batch with an invalid handle entry")
+@check("send_message_batch; change_message_visibility_batch; delete_message_batch with an invalid handle entry")
 def _():
     entries = [{"Id": "e%d" % i, "MessageBody": "batch-%d" % i} for i in range(3)]
     entries[1]["MessageAttributes"] = {"k": {"DataType": "String", "StringValue": "v"}}
@@ -253,6 +253,12 @@ def _():
     assert ok["e1"]["MD5OfMessageAttributes"] == md5_attributes(entries[1]["MessageAttributes"]), ok["e1"]
     msgs = receive_until(state["main"], 3)
     assert sorted(m["Body"] for m in msgs) == ["batch-0", "batch-1", "batch-2"], msgs
+    out = sqs.change_message_visibility_batch(QueueUrl=state["main"], Entries=[
+        {"Id": "v%d" % i, "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0} for i, m in enumerate(msgs)])
+    assert sorted(e["Id"] for e in out["Successful"]) == ["v0", "v1", "v2"] and not out.get("Failed"), out
+    msgs = receive_until(state["main"], 3)
+    assert sorted((m["Body"], m["Attributes"]["ApproximateReceiveCount"]) for m in msgs) == [
+        ("batch-0", "2"), ("batch-1", "2"), ("batch-2", "2")], msgs
     dels = [{"Id": "d%d" % i, "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)]
     dels.append({"Id": "bad", "ReceiptHandle": "not-a-receipt-handle"})
     out = sqs.delete_message_batch(QueueUrl=state["main"], Entries=dels)

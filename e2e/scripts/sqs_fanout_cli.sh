@@ -55,18 +55,15 @@ print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))
 ' "$1"
 }
 
-# drain URL N: receive (long polling, deleting what arrives) until N
-# messages arrived or 20 s passed; prints them as a JSON list.
+# drain URL N: receive (long polling) until N messages arrived or 20 s
+# passed; prints them as a JSON list. What arrived stays in flight for the
+# queue's visibility timeout (30 s), so each receive gets new messages.
 drain() {
 	local url=$1 n=$2 got='[]' m i
 	for i in $(seq 1 20); do
 		m=$(sqs receive-message --queue-url "$url" --max-number-of-messages 10 --wait-time-seconds 1 \
 			--message-attribute-names All --attribute-names All)
 		got=$(python3 -c 'import json, sys; a = json.loads(sys.argv[1]); b = json.loads(sys.argv[2]) if sys.argv[2].strip() else {}; print(json.dumps(a + b.get("Messages", [])))' "$got" "$m")
-		if [[ -n $m ]]; then
-			sqs delete-message-batch --queue-url "$url" --entries \
-				"$(pj "[{'Id': str(i), 'ReceiptHandle': x['ReceiptHandle']} for i, x in enumerate(d.get('Messages', []))]" <<<"$m")" >/dev/null
-		fi
 		[[ $(pj "len(d)" <<<"$got") -ge $n ]] && break
 	done
 	echo "$got"
@@ -151,8 +148,7 @@ t_filtered() {
 	want "raw bodies" "$(pj "[m['Body'] for m in d]" <<<"$got")" "[\"${PREFIX} order\"]"
 	want "raw attribute" "$(pj "d[0]['MessageAttributes']['kind']" <<<"$got")" '{"DataType": "String", "StringValue": "order"}'
 	want "SenderId" "$(pj "bool(d[0]['Attributes']['SenderId'])" <<<"$got")" true
-	save filtered_extra "$(sqs receive-message --queue-url "$(load filtered_url)" --wait-time-seconds 1 | pj "len(d.get('Messages', []))")"
-	want "filtered out" "$(load filtered_extra)" 0
+	want "filtered out" "$(sqs receive-message --queue-url "$(load filtered_url)" --wait-time-seconds 1 | pj "len(d.get('Messages', []))")" 0
 }
 
 t_encrypted() {
@@ -169,7 +165,6 @@ t_encrypted() {
 
 t_denied() {
 	strict || return 77 # moto does not enforce queue policies
-	want "nothing received" "$(sqs receive-message --queue-url "$(load denied_url)" --wait-time-seconds 2 | pj "len(d.get('Messages', []))")" 0
 	want "nothing queued" "$(sqs get-queue-attributes --queue-url "$(load denied_url)" --attribute-names All \
 		--query 'Attributes.[ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible]' | pj d)" '["0", "0"]'
 }
