@@ -94,9 +94,9 @@ print(json.dumps({"Policy": json.dumps(p)}))
 
 t_keys() {
 	local account
-	account=$(aws "${EP[@]}" sts get-caller-identity --query Account | unquote)
-	save account "$account"
 	save topic_key "$(kms create-key --description "fan-out topic $PREFIX" --query KeyMetadata.Arn | unquote)"
+	account=$(load topic_key | cut -d: -f5)
+	save account "$account"
 	save queue_key "$(kms create-key --description "fan-out queue $PREFIX" --policy "$(key_policy "$account")" --query KeyMetadata.Arn | unquote)"
 }
 
