@@ -194,29 +194,6 @@ var permissionActions = map[string]bool{
 // maxPermissionActions is how many actions one AddPermission may grant.
 const maxPermissionActions = 7
 
-// permissionStatement is the statement AddPermission writes, members in
-// AWS's order.
-type permissionStatement struct {
-	Sid       string              `json:"Sid"`
-	Effect    string              `json:"Effect"`
-	Principal permissionPrincipal `json:"Principal"`
-	Action    any                 `json:"Action"`
-	Resource  string              `json:"Resource"`
-}
-
-type permissionPrincipal struct {
-	AWS any `json:"AWS"`
-}
-
-// oneOrMany writes one value as a string and several as a list, as AWS
-// does in the statements AddPermission writes.
-func oneOrMany(v []string) any {
-	if len(v) == 1 {
-		return v[0]
-	}
-	return v
-}
-
 func invalidLabel(label, reason string) error {
 	return errf(ErrInvalidParameterValue, "Value %s for parameter Label is invalid. Reason: %s", label, reason)
 }
@@ -259,10 +236,7 @@ func (s *Service) AddPermission(ctx context.Context, c *Caller, queueURL, label 
 	if err != nil {
 		return err
 	}
-	stmt, err := json.Marshal(permissionStatement{
-		Sid: label, Effect: "Allow", Principal: permissionPrincipal{AWS: oneOrMany(principals)},
-		Action: oneOrMany(acts), Resource: q.arn,
-	})
+	stmt, err := policy.GrantStatement(label, principals, acts, q.arn)
 	if err != nil {
 		return err
 	}
