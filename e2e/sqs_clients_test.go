@@ -35,36 +35,42 @@ func TestSQSBoto3(t *testing.T) {
 	})
 }
 
+// TestSQSAWSCLI runs sqs_cli.sh and the classic fan-out
+// (sqs_fanout_cli.sh: an SSE topic, a raw filtered queue, an SSE-KMS
+// queue, a queue whose policy does not allow the topic) side by side
+// against one server over HTTPS (each aws CLI call is a Python start, so
+// the two run in parallel). After the fan-out it checks that the refused
+// deliveries to the third queue are visible:
+// sealpost_deliveries_total{outcome="failed"} counts them and the server's
+// log names the queue and AccessDenied.
 func TestSQSAWSCLI(t *testing.T) {
-	bash := lookTool(t, "bash", "runs the aws CLI script")
-	lookTool(t, "python3", "the aws CLI script parses JSON with it")
+	bash := lookTool(t, "bash", "runs the aws CLI scripts")
+	lookTool(t, "python3", "the aws CLI scripts parse JSON with it")
 	aws := lookTool(t, "aws", "the aws CLI")
 	env := clientEnv(t)
 	if out, err := runClient(t, env, aws, "--version"); err != nil {
 		missingTool(t, "aws --version failed: %v\n%s", err, out)
 	}
 	p := start(t, freePort(t), filepath.Join(t.TempDir(), "data"))
-	runScript(t, p, env, "sqs-cli", bash, "sqs_cli.sh", p.tlsURL(), p.caFile())
+	t.Run("scripts", func(t *testing.T) {
+		t.Run("sqs", func(t *testing.T) {
+			t.Parallel()
+			runScript(t, p, env, "sqs-cli", bash, "sqs_cli.sh", p.tlsURL(), p.caFile())
+		})
+		t.Run("fanout", func(t *testing.T) {
+			t.Parallel()
+			prefix := fmt.Sprintf("fan-%d", time.Now().UnixNano()%1e6)
+			runScript(t, p, env, "sqs-fanout", bash, "sqs_fanout_cli.sh", p.tlsURL(), p.caFile(), prefix)
+			checkRefusedVisible(t, p, "arn:aws:sqs:us-east-1:000000000000:"+prefix+"-denied")
+		})
+	})
 }
 
-// TestSQSFanoutCLI runs the classic fan-out (sqs_fanout_cli.sh: an SSE
-// topic, a raw filtered queue, an SSE-KMS queue, a queue whose policy does
-// not allow the topic) and then checks that the refused deliveries to the
-// third queue are visible: sealpost_deliveries_total{outcome="failed"}
-// counts them and the server's log names the queue.
-func TestSQSFanoutCLI(t *testing.T) {
-	bash := lookTool(t, "bash", "runs the aws CLI script")
-	lookTool(t, "python3", "the aws CLI script parses JSON with it")
-	aws := lookTool(t, "aws", "the aws CLI")
-	env := clientEnv(t)
-	if out, err := runClient(t, env, aws, "--version"); err != nil {
-		missingTool(t, "aws --version failed: %v\n%s", err, out)
-	}
-	p := start(t, freePort(t), filepath.Join(t.TempDir(), "data"))
-	prefix := fmt.Sprintf("fan-%d", time.Now().UnixNano()%1e6)
-	runScript(t, p, env, "sqs-fanout", bash, "sqs_fanout_cli.sh", p.tlsURL(), p.caFile(), prefix)
-
-	denied := "arn:aws:sqs:us-east-1:000000000000:" + prefix + "-denied"
+// checkRefusedVisible waits up to 20 s for the refused deliveries of the
+// fan-out (three messages to the queue denied) to show in /metrics and in
+// the log.
+func checkRefusedVisible(t *testing.T, p *proc, denied string) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		failed := metric(t, p, `sealpost_deliveries_total{outcome="failed"}`)
@@ -74,7 +80,7 @@ func TestSQSFanoutCLI(t *testing.T) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the refused deliveries to %s are not visible: sealpost_deliveries_total{outcome=\"failed\"} = %v (want >= 3, one per message), %d log lines name the queue; log:\n%s",
+			t.Fatalf("the refused deliveries to %s are not visible: sealpost_deliveries_total{outcome=\"failed\"} = %v (want >= 3, one per message), %d log lines name the queue and AccessDenied; log:\n%s",
 				denied, failed, len(logged), tail(p.log(t), 40))
 		}
 		time.Sleep(200 * time.Millisecond)
