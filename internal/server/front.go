@@ -186,9 +186,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, info *reqInfo)
 	case protoKMS:
 		s.kmsAPI.Serve(w, r, kmsCaller(r, c), body)
 	case protoSQS:
-		s.sqsAPI.ServeJSON(w, r, sqsCaller(r, c), body)
+		s.sqsAPI.ServeJSON(w, r, s.sqsCaller(r, c), body)
 	case protoSQSQuery:
-		s.sqsAPI.ServeQuery(w, r, sqsCaller(r, c), params)
+		s.sqsAPI.ServeQuery(w, r, s.sqsCaller(r, c), params)
 	default:
 		writeJSONError(w, 400, "UnknownOperationException", "unknown X-Amz-Target")
 	}

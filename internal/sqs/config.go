@@ -209,3 +209,11 @@ func QueueARN(k store.QueueKey) string {
 func (s *Service) QueueURL(k store.QueueKey) string {
 	return s.opts.PublicURL + "/" + k.Account + "/" + k.Name
 }
+
+// queueURLFor is the URL of the queue k as answered to c (Caller.BaseURL).
+func (s *Service) queueURLFor(c *Caller, k store.QueueKey) string {
+	if c.BaseURL == "" {
+		return s.QueueURL(k)
+	}
+	return c.BaseURL + "/" + k.Account + "/" + k.Name
+}

@@ -86,12 +86,12 @@ func (s *Service) CreateQueue(ctx context.Context, c *Caller, name string, attrs
 				return "", errf(ErrQueueNameExists, "A queue already exists with the same name and a different value for attribute %s", n)
 			}
 		}
-		return s.QueueURL(k), nil
+		return s.queueURLFor(c, k), nil
 	}
 	if err != nil {
 		return "", err
 	}
-	return s.QueueURL(k), nil
+	return s.queueURLFor(c, k), nil
 }
 
 // GetQueueURL returns the URL of the queue name of ownerAccount ("" = c's
@@ -115,7 +115,7 @@ func (s *Service) GetQueueURL(ctx context.Context, c *Caller, name, ownerAccount
 	if _, err := s.queueByKey(ctx, c, k, "GetQueueUrl"); err != nil {
 		return "", err
 	}
-	return s.QueueURL(k), nil
+	return s.queueURLFor(c, k), nil
 }
 
 // DeleteQueue deletes the queue with its messages (at once: AWS takes up
@@ -206,7 +206,7 @@ func (s *Service) ListQueues(ctx context.Context, c *Caller, prefix, nextToken s
 	}
 	urls := make([]string, 0, len(qs))
 	for _, q := range qs {
-		urls = append(urls, s.QueueURL(q.QueueKey))
+		urls = append(urls, s.queueURLFor(c, q.QueueKey))
 	}
 	if max == 0 || cursor == "" {
 		return urls, "", nil
@@ -254,7 +254,7 @@ func (s *Service) ListDeadLetterSourceQueues(ctx context.Context, c *Caller, que
 				}
 				return urls, makeToken("ListDeadLetterSourceQueues", q.arn, last), nil
 			}
-			urls = append(urls, s.QueueURL(src.QueueKey))
+			urls = append(urls, s.queueURLFor(c, src.QueueKey))
 			last = src.Name
 		}
 		if next == "" {

@@ -78,6 +78,10 @@ type Caller struct {
 	IdentityPolicy *policy.Policy
 	SourceIP       netip.Addr
 	RequestID      string
+	// BaseURL, when set, is the base of the queue URLs answered to this
+	// caller (the scheme and host it reached the server by), instead of
+	// Options.PublicURL.
+	BaseURL string
 
 	// Service, when set, makes the caller an AWS service principal (e.g.
 	// "sns.amazonaws.com") acting for the resource SourceARN of account
