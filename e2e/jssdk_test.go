@@ -39,7 +39,7 @@ func jsSDK(t *testing.T) string {
 	if err != nil {
 		t.Skipf("node not installed: %v", err)
 	}
-	for _, pkg := range []string{"@aws-sdk/client-sns", "@aws-sdk/client-sts"} {
+	for _, pkg := range []string{"@aws-sdk/client-sns", "@aws-sdk/client-sqs", "@aws-sdk/client-sts"} {
 		if _, err := os.Stat(filepath.Join("node", "node_modules", pkg, "package.json")); err != nil {
 			t.Skipf("%s is not installed (run `npm ci --prefix e2e/node`, which .ci/run does): %v", pkg, err)
 		}
@@ -67,9 +67,15 @@ func jsEnv(t *testing.T, key, secret, caFile string) []string {
 // name (in order) and whether the process exited 0.
 func runJS(t *testing.T, p *proc, node string, env []string, mode, endpoint string) ([]jsStep, bool) {
 	t.Helper()
+	return runJSFile(t, p, node, env, "sns_client.js", mode, endpoint)
+}
+
+// runJSFile is runJS for another script of node/ with the same output.
+func runJSFile(t *testing.T, p *proc, node string, env []string, script, mode, endpoint string) ([]jsStep, bool) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "sns_client.js", mode, endpoint)
+	cmd := exec.CommandContext(ctx, node, script, mode, endpoint)
 	cmd.Dir = "node"
 	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -90,17 +96,17 @@ func runJS(t *testing.T, p *proc, node string, env []string, mode, endpoint stri
 		}
 		var s jsStep
 		if jerr := json.Unmarshal([]byte(line), &s); jerr != nil {
-			t.Errorf("sns_client.js printed a line that is not JSON: %q", line)
+			t.Errorf("%s printed a line that is not JSON: %q", script, line)
 			continue
 		}
 		steps = append(steps, s)
 	}
 	if !summary || ctx.Err() != nil {
-		t.Logf("sns_client.js %s %s stdout:\n%s\nstderr:\n%s", mode, endpoint, stdout.String(), stderr.String())
+		t.Logf("%s %s %s stdout:\n%s\nstderr:\n%s", script, mode, endpoint, stdout.String(), stderr.String())
 		if log, rerr := os.ReadFile(p.logFile); rerr == nil {
 			t.Logf("sealpost log (last lines):\n%s", tail(string(log), 40))
 		}
-		t.Fatalf("sns_client.js %s did not finish: %v", mode, err)
+		t.Fatalf("%s %s did not finish: %v", script, mode, err)
 	}
 	return steps, err == nil
 }
@@ -209,6 +215,41 @@ func TestJSSDK(t *testing.T) {
 				case !first && !s.OK:
 					t.Errorf("%s after the SDK corrected its clock: %d %s %s", s.Step, s.Status, s.Code, s.Message)
 				}
+			}
+		})
+	}
+}
+
+// TestJSSDKSQS runs node/sqs_client.js (the JS SDK v3's SQS client: JSON
+// 1.0, MD5 checks on, queue URLs followed as endpoints) over HTTP and over
+// HTTPS with the dev CA: create, URL, attributes, send with String, Number
+// and Binary attributes, batch, long-poll receive with system attributes,
+// visibility, delete and delete batch, list, tags, delete queue, and
+// QueueDoesNotExist as the SDK's modelled error class.
+func TestJSSDKSQS(t *testing.T) {
+	node := jsSDK(t)
+	p := start(t, freePort(t), filepath.Join(t.TempDir(), "data"))
+	want := "CreateQueue,GetQueueUrl,SetQueueAttributes,SendMessage,SendMessageBatch,GetQueueAttributes,ReceiveMessage," +
+		"ChangeMessageVisibility,DeleteMessage,DeleteMessageBatch,ListQueues,ListQueueTags,DeleteQueue," +
+		"GetQueueUrl after delete is QueueDoesNotExist"
+	for _, tc := range []struct{ name, endpoint, ca string }{
+		{"http", p.url(), ""},
+		{"https", p.tlsURL(), p.caFile()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			steps, exited0 := runJSFile(t, p, node, jsEnv(t, "test", "test", tc.ca), "sqs_client.js", "sequence", tc.endpoint)
+			var names []string
+			for _, s := range steps {
+				names = append(names, s.Step)
+				if !s.OK {
+					t.Errorf("%s: status %d %s: %s", s.Step, s.Status, s.Code, s.Message)
+				}
+			}
+			if got := strings.Join(names, ","); got != want {
+				t.Errorf("steps run:\n%v\nwant:\n%v", got, want)
+			}
+			if !exited0 && !t.Failed() {
+				t.Error("sqs_client.js exited non-zero")
 			}
 		})
 	}
