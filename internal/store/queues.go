@@ -93,8 +93,9 @@ type QueueCounts struct {
 //   - Memory: a backlog lives on disk (or in the database); Receive reads
 //     an index ordered by (queue, VisibleAt, sequence), not the queue.
 //     Counts and ExpireBefore may scan the queue's messages.
-//   - Long polling: there is no wake-up hint yet; the domain polls Receive
-//     (a LISTEN/NOTIFY hint, like Waker for deliveries, can come later).
+//   - Long polling: drivers shared by several processes implement
+//     QueueWaker (a hint that another node sent to a queue); the domain
+//     still polls Receive as the truth.
 //   - Identities (account, region, queue name) never contain NUL.
 type QueueStore interface {
 	// CreateQueue stores q with Revision 1 unless a queue with its key
@@ -144,6 +145,16 @@ type QueueStore interface {
 // messages on another node (PostgreSQL LISTEN/NOTIFY). It is only a hint:
 // the SQS domain still polls Receive. fn is called from the driver's
 // goroutine and must not block.
+//
+// OnQueueMessages registers fn (it may be called more than once; every fn
+// is called). A hint for a queue comes after the write that sent to it
+// (SendMessages, or MoveMessage into it) committed, on every handle over
+// the same database, the sending one included; hints may be coalesced,
+// late, or lost (e.g. while a driver reconnects).
+//
+// The embedded driver (pebblestore) does not implement it: it is
+// single-process, so every send happens in the process that waits, and the
+// SQS domain's in-process signal covers it.
 type QueueWaker interface {
 	OnQueueMessages(fn func(QueueKey))
 }

@@ -1,5 +1,5 @@
 // Package pgstore is Sealpost's scale-out store: a store.Store (with
-// store.Waker and store.KeyStore) on PostgreSQL through jackc/pgx v5. Any
+// store.Waker, store.KeyStore, store.QueueStore and store.QueueWaker) on PostgreSQL through jackc/pgx v5. Any
 // number of Sealpost processes ("nodes") may share one database.
 //
 // # Contract
@@ -54,6 +54,15 @@
 // record is flushed, which would serialise publishes and defeat group commit.
 // Notifications are coalesced (at most one per 5 ms per node) and only a
 // hint: the delivery engine must still poll LeaseDeliveries.
+//
+// Queue hints (store.QueueWaker) share that machinery: after SendMessages
+// or a MoveMessage into a queue commits, the queue is added to the
+// notifier's next round, which sends pg_notify on a second channel
+// (sealpost_queues) with the queues' [account, region, name] triples as a
+// JSON payload. The same LISTEN connection receives them (also from this
+// node) and hands the queues to a dispatcher goroutine that calls the
+// OnQueueMessages functions, so a slow function never stalls the listener.
+// A hint therefore always follows the commit of the write it names.
 //
 // # Schema
 //

@@ -270,13 +270,17 @@ func (s *Store) SendMessages(ctx context.Context, k store.QueueKey, ms []store.Q
 		_, err := queueID(ctx, s.pool, k, "")
 		return err
 	}
-	return retry(ctx, func() error {
+	err := retry(ctx, func() error {
 		ok, err := insertMessages(ctx, s.pool, k, ms)
 		if err == nil && !ok {
 			return queueNotFound(k)
 		}
 		return err
 	})
+	if err == nil {
+		s.signalQueue(k)
+	}
+	return err
 }
 
 func handleSeq(h string) (int64, bool) {
@@ -416,7 +420,7 @@ func (s *Store) ChangeVisibility(ctx context.Context, k store.QueueKey, handle s
 
 func (s *Store) MoveMessage(ctx context.Context, k store.QueueKey, handle string, dst store.QueueKey, m store.QueueMessage) error {
 	seq, ok := handleSeq(handle)
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		qid, err := queueID(ctx, tx, k, "")
 		if err != nil {
 			return err
@@ -440,6 +444,10 @@ func (s *Store) MoveMessage(ctx context.Context, k store.QueueKey, handle string
 		}
 		return nil
 	})
+	if err == nil {
+		s.signalQueue(dst)
+	}
+	return err
 }
 
 func (s *Store) Purge(ctx context.Context, k store.QueueKey) error {

@@ -63,6 +63,7 @@ func RunQueues(t *testing.T, h QueueHarness) {
 		{"MissingQueue", testMissingQueue},
 		{"ConcurrentReceivers", testConcurrentReceivers},
 		{"QueuesSurviveRestart", testQueuesSurviveRestart},
+		{"QueueWakerAcrossHandles", testQueueWakerAcrossHandles},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
