@@ -95,3 +95,8 @@ func TestQueuesTwoNodes(t *testing.T) {
 		t.Fatalf("counts on the first node: %+v %v", c, err)
 	}
 }
+
+func BenchmarkSend(b *testing.B) {
+	b.SetParallelism(8) // 16 goroutines on 2 cores
+	storetest.BenchSend(b, openStore(b, pgtest.NewDatabase(b)))
+}

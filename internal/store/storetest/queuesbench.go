@@ -41,3 +41,23 @@ func BenchSendReceiveDelete(b *testing.B, qs store.QueueStore) {
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
 }
+
+// BenchSend measures durable SendMessages of one 1 KiB message from
+// parallel goroutines into one queue. It reports msgs/s.
+func BenchSend(b *testing.B, qs store.QueueStore) {
+	ctx := context.Background()
+	k := mkQueue(b, qs, "bench-send")
+	body := make([]byte, 1024)
+	var n atomic.Int64
+	start := time.Now()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m := store.QueueMessage{ID: fmt.Sprint("bench-", n.Add(1)), Body: body, SentAt: kt, VisibleAt: kt}
+			if err := qs.SendMessages(ctx, k, []store.QueueMessage{m}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+}
