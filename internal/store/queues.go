@@ -82,6 +82,8 @@ type QueueCounts struct {
 //     Receive, DeleteMessage, ChangeVisibility, MoveMessage, Purge,
 //     ExpireBefore) is atomic and synced to stable storage before it
 //     returns. SendMessages writes all of its messages or none.
+//     ExpireBefore may delete in batches, each atomic: after a crash or an
+//     error part of the expired messages may be left for the next call.
 //   - Leasing: Receive hands a message to one caller until its VisibleAt;
 //     concurrent receivers (goroutines, and nodes sharing a PostgreSQL
 //     database) never get the same message while it is leased.
@@ -90,9 +92,13 @@ type QueueCounts struct {
 //     as in a standard SQS queue).
 //   - Time: the store never reads the clock; callers pass now. Times are
 //     stored with at least microsecond precision.
-//   - Memory: a backlog lives on disk (or in the database); Receive reads
-//     an index ordered by (queue, VisibleAt, sequence), not the queue.
-//     Counts and ExpireBefore may scan the queue's messages.
+//   - Memory and cost: a backlog (millions of messages) lives on disk (or
+//     in the database); nothing holds a queue's messages in memory.
+//     Receive reads an index ordered by (queue, VisibleAt, sequence), not
+//     the queue. Counts answers every GetQueueAttributes and must not read
+//     the message records (it may read the not-yet-visible part of that
+//     index); ExpireBefore reads a send-time index, so its cost is the
+//     messages it expires.
 //   - Long polling: drivers shared by several processes implement
 //     QueueWaker (a hint that another node sent to a queue); the domain
 //     still polls Receive as the truth.

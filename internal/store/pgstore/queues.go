@@ -466,12 +466,15 @@ func (s *Store) Counts(ctx context.Context, k store.QueueKey, now time.Time) (st
 	if err != nil {
 		return store.QueueCounts{}, err
 	}
+	// The visible messages are counted on the (queue_id, visible_at, seq)
+	// index alone (an index-only scan once the table is vacuumed); only the
+	// rows not visible (in flight or delayed) are read for receive_count.
 	var c store.QueueCounts
 	err = s.pool.QueryRow(ctx, `SELECT
-			count(CASE WHEN visible_at <= $2 THEN 1 END),
-			count(CASE WHEN visible_at > $2 AND receive_count > 0 THEN 1 END),
-			count(CASE WHEN visible_at > $2 AND receive_count = 0 THEN 1 END)
-		FROM sqs_messages WHERE queue_id = $1`, qid, now).Scan(&c.Visible, &c.InFlight, &c.Delayed)
+			(SELECT count(*) FROM sqs_messages WHERE queue_id = $1 AND visible_at <= $2),
+			count(CASE WHEN receive_count > 0 THEN 1 END),
+			count(CASE WHEN receive_count = 0 THEN 1 END)
+		FROM sqs_messages WHERE queue_id = $1 AND visible_at > $2`, qid, now).Scan(&c.Visible, &c.InFlight, &c.Delayed)
 	if err != nil {
 		return store.QueueCounts{}, fmt.Errorf("pgstore: counts %s: %w", k.Name, err)
 	}
@@ -483,9 +486,23 @@ func (s *Store) ExpireBefore(ctx context.Context, k store.QueueKey, t time.Time)
 	if err != nil {
 		return 0, err
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sqs_messages WHERE queue_id = $1 AND sent_at < $2`, qid, t)
-	if err != nil {
-		return 0, fmt.Errorf("pgstore: expire %s: %w", k.Name, err)
+	// In batches found by the (queue_id, sent_at) index: a retention sweep
+	// of a large backlog is many short transactions, not one that holds
+	// millions of row locks.
+	total := 0
+	for {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM sqs_messages WHERE seq IN (
+				SELECT seq FROM sqs_messages WHERE queue_id = $1 AND sent_at < $2 LIMIT $3)`, qid, t, expireChunk)
+		if err != nil {
+			return total, fmt.Errorf("pgstore: expire %s: %w", k.Name, err)
+		}
+		n := int(tag.RowsAffected())
+		total += n
+		if n < expireChunk {
+			return total, nil
+		}
 	}
-	return int(tag.RowsAffected()), nil
 }
+
+// expireChunk is how many messages one ExpireBefore statement deletes.
+const expireChunk = 5000
