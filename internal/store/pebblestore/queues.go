@@ -182,9 +182,20 @@ func (s *Store) CreateQueue(ctx context.Context, q store.Queue) (store.Queue, er
 	if q.Tags == nil {
 		q.Tags = map[string]string{}
 	}
-	if err := s.db.Set(queueRecKey(q.QueueKey), mustJSON(q), pebble.Sync); err != nil {
+	// A new queue is empty: its count is kept from the start. The state's
+	// lock is held across the write so that no message write (they check
+	// that the queue exists under it) runs before the count is set.
+	st, err := s.queueState(q.QueueKey)
+	if err != nil {
 		return store.Queue{}, err
 	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err := s.db.Set(queueRecKey(q.QueueKey), mustJSON(q), pebble.Sync); err != nil {
+		st.counted.Store(false)
+		return store.Queue{}, err
+	}
+	st.reset(0)
 	return q, nil
 }
 

@@ -95,6 +95,10 @@ func BenchCounts(b *testing.B, qs store.QueueStore, n int) {
 	now := kt.Add(time.Hour)
 	fillQueue(b, qs, k, n, now)
 	want := store.QueueCounts{Visible: n - min(1000, n), InFlight: min(1000, n)}
+	// A first call outside the timer: a driver may count once per process.
+	if _, err := qs.Counts(ctx, k, now); err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N*benchReps; i++ {
