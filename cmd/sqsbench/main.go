@@ -83,6 +83,7 @@ type result struct {
 	Lost        int64          `json:"lost,omitempty"`
 	Duplicates  int64          `json:"duplicates,omitempty"`
 	RanDry      bool           `json:"ran_dry,omitempty"`
+	Prefill     int            `json:"prefill,omitempty"`
 	LatencyOf   string         `json:"latency_of,omitempty"`
 	Note        string         `json:"note,omitempty"`
 }
@@ -413,7 +414,7 @@ func (b *bench) recv() (result, error) {
 		return len(out.Messages), nil
 	})
 	r := result{Calls: calls.Load(), Messages: n, Seconds: el.Seconds(), MsgsPerSec: float64(n) / el.Seconds(),
-		LatencyOf: "ReceiveMessage(10) + DeleteMessageBatch"}
+		LatencyOf: "ReceiveMessage(10) + DeleteMessageBatch", Prefill: b.o.prefill}
 	select {
 	case <-stop:
 		r.RanDry = true
