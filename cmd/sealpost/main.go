@@ -1,7 +1,10 @@
-// Command sealpost serves the Amazon SNS API (and later KMS and SQS) on one
-// port. Messages are not encrypted at rest yet: bodies are stored as
-// published, protected only by the data dir's permissions (0700, files 0600)
-// or by the PostgreSQL server's access control. Run with no flags for a
+// Command sealpost serves the Amazon SNS API, a KMS-compatible key API and
+// an SQS-compatible queue API on one port. Bodies of messages published to
+// topics with KmsMasterKeyId, and sent to encrypted queues (SSE-KMS, or
+// SSE-SQS, on by default), are sealed before they are written (envelope
+// encryption under the built-in KMS); everything else is protected by the
+// data dir's permissions (0700, files 0600) or by the PostgreSQL server's
+// access control. Run with no flags for a
 // development server on 127.0.0.1:9911 over ./sealpost-data; see -h for
 // settings. The root key that seals KMS key material and the message-signing
 // key comes from --root-key-file, --root-key-env or

@@ -22,6 +22,8 @@ fi
 ENDPOINT=$1
 CA_FILE=${2:-}
 TARGET=${KMS_TARGET:-sealpost}
+. "$(dirname "$0")/lib.sh"
+CLI=kms
 
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
 export AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard AWS_PAGER=""
@@ -30,9 +32,6 @@ unset AWS_PROFILE AWS_SESSION_TOKEN AWS_CA_BUNDLE AWS_ENDPOINT_URL AWS_ENDPOINT_
 REGION=us-east-1
 SCHEME=${ENDPOINT%%:*}
 PREFIX="kcli-${SCHEME}-$(python3 -c 'import uuid; print(uuid.uuid4().hex[:8])')"
-
-STATE=$(mktemp -d)
-trap 'rm -rf "$STATE"' EXIT
 
 AWSARGS=(--endpoint-url "$ENDPOINT" --region "$REGION" --output json --cli-read-timeout 30 --cli-connect-timeout 10)
 if [[ -n $CA_FILE ]]; then
@@ -43,75 +42,6 @@ echo "$(aws --version 2>&1) against $ENDPOINT (CA ${CA_FILE:-none}, target $TARG
 
 # kms ARGS...: one aws kms call.
 kms() { aws "${AWSARGS[@]}" kms "$@"; }
-
-save() { printf '%s' "$2" >"$STATE/$1"; }
-load() { cat "$STATE/$1"; }
-
-# pyjson EXPR: evaluate a python expression over the JSON document on stdin,
-# bound to `d`; prints the result (a string as is, anything else as JSON).
-pyjson() {
-	python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-r = eval(sys.argv[1])
-print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))
-' "$1"
-}
-
-# b64d: base64 on stdin to bytes on stdout.
-b64d() { python3 -c 'import base64, sys; sys.stdout.buffer.write(base64.b64decode(sys.stdin.read().strip()))'; }
-
-want() {
-	if [[ $2 != "$3" ]]; then
-		echo "  $1: got [$2], want [$3]" >&2
-		return 1
-	fi
-}
-
-# expect_error CODE ARGS...: the kms call must fail as a service error naming
-# CODE (aws CLI v1 exits 255 on service errors, v2 254).
-expect_error() {
-	local code=$1 out rc=0
-	shift
-	out=$(kms "$@" 2>&1) || rc=$?
-	if [[ $rc -ne 254 && $rc -ne 255 ]]; then
-		echo "  kms $1: want error $code, exit status $rc: $out" >&2
-		return 1
-	fi
-	if [[ $out != *"An error occurred ($code)"* ]]; then
-		echo "  kms $1: want \"An error occurred ($code)\", got: $out" >&2
-		return 1
-	fi
-}
-
-# strict: true unless the target is moto (for checks moto does not implement).
-strict() { [[ $TARGET != moto ]]; }
-
-passed=0
-failed=0
-skipped=0
-
-check() {
-	local rc=0
-	set +e
-	(
-		set -eE
-		trap '[[ $? -eq 77 ]] || echo "  line $LINENO: $BASH_COMMAND" >&2' ERR
-		"$2"
-	)
-	rc=$?
-	set -e
-	if [[ $rc -eq 0 ]]; then
-		passed=$((passed + 1))
-		echo "ok   $1"
-	elif [[ $rc -eq 77 ]]; then
-		skipped=$((skipped + 1))
-		echo "skip $1 (not implemented by $TARGET)"
-	else
-		failed=$((failed + 1))
-		echo "FAIL $1"
-	fi
-}
 
 ALIAS="alias/${PREFIX}-orders"
 CONTEXT="purpose=e2e,run=${PREFIX}"
@@ -324,6 +254,4 @@ check "get/put-key-policy" t_key_policy
 check "create-grant, list-grants, retire-grant" t_grant
 check "errors: NotFound, ValidationException" t_errors
 
-[[ $skipped -eq 0 ]] || echo "kms-cli: $skipped check(s) relaxed for $TARGET"
-echo "kms-cli: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+summary kms-cli

@@ -27,8 +27,8 @@ SCHEME=${ENDPOINT%%:*}
 PREFIX="cli-${SCHEME}-$(python3 -c 'import uuid; print(uuid.uuid4().hex[:8])')"
 MISSING="arn:aws:sns:${REGION}:${ACCOUNT}:${PREFIX}-missing"
 
-STATE=$(mktemp -d)
-trap 'rm -rf "$STATE"' EXIT
+. "$(dirname "$0")/lib.sh"
+CLI=sns
 
 AWSARGS=(--endpoint-url "$ENDPOINT" --region "$REGION" --output json --cli-read-timeout 30 --cli-connect-timeout 10)
 if [[ -n $CA_FILE ]]; then
@@ -39,71 +39,6 @@ echo "$(aws --version 2>&1) against $ENDPOINT (CA ${CA_FILE:-none}), prefix $PRE
 
 # sns ARGS...: one aws sns call.
 sns() { aws "${AWSARGS[@]}" sns "$@"; }
-
-# save KEY VALUE / load KEY: state shared between checks.
-save() { printf '%s' "$2" >"$STATE/$1"; }
-load() { cat "$STATE/$1"; }
-
-# unquote: a JSON string on stdin (as printed by --query) to raw text.
-unquote() { python3 -c 'import json, sys; print(json.load(sys.stdin))'; }
-
-# pyjson EXPR: evaluate a python expression over the JSON document on stdin,
-# bound to `d`; prints the result (a string as is, anything else as JSON).
-pyjson() {
-	python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-r = eval(sys.argv[1])
-print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))
-' "$1"
-}
-
-# want NAME GOT EXPECTED
-want() {
-	if [[ $2 != "$3" ]]; then
-		echo "  $1: got [$2], want [$3]" >&2
-		return 1
-	fi
-}
-
-# expect_error CODE ARGS...: the sns call must fail as a service error whose
-# message names CODE (aws CLI v1 exits 255 on service errors, v2 254).
-expect_error() {
-	local code=$1 out rc=0
-	shift
-	out=$(sns "$@" 2>&1) || rc=$?
-	if [[ $rc -ne 254 && $rc -ne 255 ]]; then
-		echo "  sns $1: want error $code, exit status $rc: $out" >&2
-		return 1
-	fi
-	if [[ $out != *"An error occurred ($code)"* ]]; then
-		echo "  sns $1: want \"An error occurred ($code)\", got: $out" >&2
-		return 1
-	fi
-}
-
-passed=0
-failed=0
-
-# check NAME FUNCTION: run FUNCTION in a subshell with errexit and count it.
-check() {
-	local rc=0
-	set +e
-	(
-		set -eE
-		trap 'echo "  line $LINENO: $BASH_COMMAND" >&2' ERR
-		"$2"
-	)
-	rc=$?
-	set -e
-	if [[ $rc -eq 0 ]]; then
-		passed=$((passed + 1))
-		echo "ok   $1"
-	else
-		failed=$((failed + 1))
-		echo "FAIL $1"
-	fi
-}
 
 TOPIC="${PREFIX}-orders"
 TOPIC_ARN="arn:aws:sns:${REGION}:${ACCOUNT}:${TOPIC}"
@@ -255,5 +190,4 @@ fi
 check "unsubscribe" t_unsubscribe
 check "delete-topic" t_delete_topic
 
-echo "cli: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+summary cli

@@ -30,56 +30,13 @@ export AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard AWS_PAGER=""
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_CA_BUNDLE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SNS AWS_ENDPOINT_URL_KMS
 
 PREFIX="scli-$(python3 -c 'import uuid; print(uuid.uuid4().hex[:8])')"
-STATE=$(mktemp -d)
-trap 'rm -rf "$STATE"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 COMMON=(--region us-east-1 --output json --cli-read-timeout 30 --cli-connect-timeout 10)
 EP=(--endpoint-url "$HTTPS" --ca-bundle "$CA_FILE" "${COMMON[@]}")
 PLAIN=(--endpoint-url "$HTTP" "${COMMON[@]}")
 
 echo "$(aws --version 2>&1) against $HTTPS (CA $CA_FILE) and $HTTP, prefix $PREFIX"
-
-save() { printf '%s' "$2" >"$STATE/$1"; }
-load() { cat "$STATE/$1"; }
-
-# pyjson EXPR: a python expression over the JSON document on stdin (as `d`).
-pyjson() {
-	python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-r = eval(sys.argv[1])
-print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))
-' "$1"
-}
-
-want() {
-	if [[ $2 != "$3" ]]; then
-		echo "  $1: got [$2], want [$3]" >&2
-		return 1
-	fi
-}
-
-passed=0
-failed=0
-
-check() {
-	local rc=0
-	set +e
-	(
-		set -eE
-		trap 'echo "  line $LINENO: $BASH_COMMAND" >&2' ERR
-		"$2"
-	)
-	rc=$?
-	set -e
-	if [[ $rc -eq 0 ]]; then
-		passed=$((passed + 1))
-		echo "ok   $1"
-	else
-		failed=$((failed + 1))
-		echo "FAIL $1"
-	fi
-}
 
 ALIAS="alias/${PREFIX}-orders"
 
@@ -131,5 +88,4 @@ check "sns subscribe the HTTP endpoint; it confirms" t_subscribe
 check "sns publish over HTTPS" t_publish
 check "sns publish over plain HTTP: InvalidSecurity" t_plain_http
 
-echo "sse-cli: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+summary sse-cli

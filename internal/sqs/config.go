@@ -2,8 +2,10 @@ package sqs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -11,9 +13,20 @@ import (
 	"github.com/sealpost/sealpost/internal/store"
 )
 
-// SKELETON (owned by the sqs-queues helper, who replaces the bodies here:
-// validation, AWS defaults, authorization. Keep the names and types, the
-// messages helper builds on them.)
+// Queue attribute limits and defaults (AWS's). MaximumMessageSize stays
+// at the classic 256 KiB limit (the limit of SNS messages too).
+const (
+	defaultMaximumMessageSize = 262144
+	maxMaximumMessageSize     = 262144
+	defaultRetentionSeconds   = 345600 // 4 days
+	defaultVisibilityTimeout  = 30
+	defaultDataKeyReuse       = 300
+)
+
+// internalAttrPrefix starts the names of attributes Sealpost keeps for
+// itself on the queue record (move-task state): never returned, never
+// settable by clients, ignored by CreateQueue's comparison.
+const internalAttrPrefix = "sealpost:"
 
 // queueConfig is a queue's settable attributes, parsed. Defaults are AWS's.
 type queueConfig struct {
@@ -36,10 +49,12 @@ type queueConfig struct {
 // encrypted reports whether bodies sent now are sealed.
 func (c *queueConfig) encrypted() bool { return c.KmsMasterKeyID != "" || c.ManagedSSE }
 
-// parseConfig parses stored attributes (already validated when set).
+// parseConfig parses stored attributes (already validated and normalized
+// when set; anything unreadable falls back to the default).
 func parseConfig(attrs map[string]string) queueConfig {
-	cfg := queueConfig{MaximumMessageSize: 262144, MessageRetentionPeriod: 4 * 24 * time.Hour, VisibilityTimeout: 30,
-		KmsDataKeyReuse: 300 * time.Second}
+	cfg := queueConfig{MaximumMessageSize: defaultMaximumMessageSize,
+		MessageRetentionPeriod: defaultRetentionSeconds * time.Second, VisibilityTimeout: defaultVisibilityTimeout,
+		KmsDataKeyReuse: defaultDataKeyReuse * time.Second}
 	num := func(name string, dst *int) {
 		if v, ok := attrs[name]; ok {
 			if n, err := strconv.Atoi(v); err == nil {
@@ -65,11 +80,58 @@ func parseConfig(attrs map[string]string) queueConfig {
 	cfg.ManagedSSE = attrs["SqsManagedSseEnabled"] == "true"
 	cfg.Policy = attrs["Policy"]
 	cfg.RedriveAllowJSON = attrs["RedriveAllowPolicy"]
+	if raw := attrs["RedrivePolicy"]; raw != "" {
+		if rp, ok := readRedrivePolicy(raw); ok {
+			cfg.DeadLetterTargetARN, cfg.MaxReceiveCount = rp.arn, rp.max
+		}
+	}
 	return cfg
 }
 
+// redrivePolicy is a parsed RedrivePolicy.
+type redrivePolicy struct {
+	arn string
+	max int
+}
+
+// readRedrivePolicy reads a stored (normalized) RedrivePolicy; it also
+// takes maxReceiveCount written as a string, as SDKs send it.
+func readRedrivePolicy(raw string) (redrivePolicy, bool) {
+	var v struct {
+		Arn string          `json:"deadLetterTargetArn"`
+		Max json.RawMessage `json:"maxReceiveCount"`
+	}
+	if json.Unmarshal([]byte(raw), &v) != nil || v.Arn == "" {
+		return redrivePolicy{}, false
+	}
+	n, ok := intOf(v.Max)
+	if !ok {
+		return redrivePolicy{}, false
+	}
+	return redrivePolicy{arn: v.Arn, max: n}, true
+}
+
+// intOf reads a JSON number or a JSON string holding a decimal integer.
+func intOf(raw json.RawMessage) (int, bool) {
+	s := strings.TrimSpace(string(raw))
+	if strings.HasPrefix(s, `"`) {
+		if json.Unmarshal(raw, &s) != nil {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
+}
+
+// queueNameRE is a standard queue's name (AWS's rule).
+var queueNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+
+// accountIDRE is an AWS account id.
+var accountIDRE = regexp.MustCompile(`^[0-9]{12}$`)
+
 // queueKeyOf parses a queue URL (any scheme and host; the last two path
-// segments are account and name) in the caller's region.
+// segments are account and name) in the caller's region. A URL that
+// cannot name a queue (bad account or name) names no queue.
 func queueKeyOf(c *Caller, queueURL string) (store.QueueKey, error) {
 	u, err := url.Parse(queueURL)
 	if err != nil || queueURL == "" {
@@ -79,7 +141,24 @@ func queueKeyOf(c *Caller, queueURL string) (store.QueueKey, error) {
 	if len(parts) < 2 {
 		return store.QueueKey{}, errf(ErrQueueDoesNotExist, "The specified queue does not exist.")
 	}
-	return store.QueueKey{Account: parts[len(parts)-2], Region: c.Region, Name: parts[len(parts)-1]}, nil
+	account, name := parts[len(parts)-2], parts[len(parts)-1]
+	if !accountIDRE.MatchString(account) || !validStoredName(name) {
+		return store.QueueKey{}, errf(ErrQueueDoesNotExist, "The specified queue does not exist.")
+	}
+	return store.QueueKey{Account: account, Region: c.Region, Name: name}, nil
+}
+
+// validStoredName reports whether name can be a stored queue's name.
+func validStoredName(name string) bool { return queueNameRE.MatchString(name) }
+
+// queueKeyOfARN parses a queue ARN arn:<partition>:sqs:<region>:<account>:<name>.
+func queueKeyOfARN(arn string) (store.QueueKey, bool) {
+	p := strings.Split(arn, ":")
+	if len(p) != 6 || p[0] != "arn" || p[1] == "" || p[2] != "sqs" || p[3] == "" ||
+		!accountIDRE.MatchString(p[4]) || !validStoredName(p[5]) || strings.ContainsRune(p[3], 0) {
+		return store.QueueKey{}, false
+	}
+	return store.QueueKey{Account: p[4], Region: p[3], Name: p[5]}, true
 }
 
 // queue is what an action resolved: the record and its parsed config.
@@ -90,7 +169,9 @@ type queue struct {
 }
 
 // queueFor resolves queueURL for an action of c (the SQS action name, e.g.
-// "SendMessage") and authorizes it (SKELETON: no authorization yet).
+// "SendMessage"; batch actions may pass the batch name or the single one)
+// and authorizes it: see access.go. A queue with SSE-KMS also needs TLS
+// and a SigV4 signature (InvalidSecurity), except for service callers.
 func (s *Service) queueFor(ctx context.Context, c *Caller, queueURL, action string) (*queue, error) {
 	k, err := queueKeyOf(c, queueURL)
 	if err != nil {
@@ -108,7 +189,14 @@ func (s *Service) queueByKey(ctx context.Context, c *Caller, k store.QueueKey, a
 	if err != nil {
 		return nil, err
 	}
-	return &queue{Queue: q, cfg: parseConfig(q.Attributes), arn: QueueARN(k)}, nil
+	qu := &queue{Queue: q, cfg: parseConfig(q.Attributes), arn: QueueARN(k)}
+	if err := s.authorizeQueue(c, action, qu); err != nil {
+		return nil, err
+	}
+	if qu.cfg.KmsMasterKeyID != "" && c.Service == "" && !(c.Secure && c.Signed) {
+		return nil, errf(ErrInvalidSecurity, "All requests to queues with SSE enabled must use HTTPS and Signature Version 4.")
+	}
+	return qu, nil
 }
 
 // QueueARN is the ARN of the queue k.

@@ -135,8 +135,10 @@ type Service struct {
 	st   store.QueueStore
 	opts Options
 	log  *slog.Logger
+	pols policyCache // compiled queue policies (access.go)
 
 	waiters waiters
+	msgs    msgState // the message path's node-local state (retention.go)
 }
 
 // New returns a Service over st. If st implements store.QueueWaker, long

@@ -2,22 +2,15 @@ package sqsapi
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
-	"strings"
 )
 
+// newRequestID returns a random request id in UUID form (for answers
+// written without a caller's RequestID).
 func newRequestID() string {
 	var b [16]byte
 	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
-
-func jsonString(s string) (string, error) {
-	b, err := json.Marshal(s)
-	return string(b), err
-}
-
-var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;")
-
-func xmlEscape(s string) string { return xmlEscaper.Replace(s) }

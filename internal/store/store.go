@@ -2,10 +2,10 @@
 // SNS domain persists and the interface every driver implements.
 //
 // Drivers treat message bodies and metadata as opaque bytes: they store them
-// exactly as given and index only the fields they need. Today bodies are
-// stored as published, in plaintext: server-side encryption (SSE) is not
-// implemented yet. When it is, it will seal bodies above the store, so the
-// driver contract will not change.
+// exactly as given and index only the fields they need. Server-side
+// encryption (SSE) seals bodies above the store (internal/sse): a driver
+// never sees the plaintext of an encrypted topic's or queue's message, and
+// the contract does not depend on it.
 //
 // Contract for every driver:
 //   - Errors: lookups of missing records return an error wrapping ErrNotFound;
