@@ -85,7 +85,9 @@
 // Migration 3 adds the key store (store.KeyStore, for KMS): kms_keys,
 // kms_materials, kms_aliases and kms_grants; see keys.go. Migration 4 adds
 // the queue store (store.QueueStore, for SQS): sqs_queues and sqs_messages;
-// see queues.go.
+// see queues.go. Migration 5 adds sqs_queue_counts (each queue's message
+// count spread over up to 128 rows, adjusted by every message write in its
+// own statement, so Counts does not count a backlog row by row).
 //
 // due_at is next_attempt_at while a delivery is not leased and lease_until
 // while it is, so that finding due deliveries never scans the ones in flight.
