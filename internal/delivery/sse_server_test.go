@@ -111,9 +111,9 @@ func TestSSETopicDeliveredInPlaintextThroughServer(t *testing.T) {
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{
-		`sealpost_kms_calls_total{key="` + keyARN + `",op="GenerateDataKey",outcome="ok",topic="` + topicARN + `"} 1`,
-		`sealpost_sse_messages_total{direction="sealed",topic="` + topicARN + `"} 1`,
-		`sealpost_sse_messages_total{direction="opened",topic="` + topicARN + `"} 1`,
+		`sealpost_kms_calls_total{key="` + keyARN + `",op="GenerateDataKey",outcome="ok",queue="",topic="` + topicARN + `"} 1`,
+		`sealpost_sse_messages_total{direction="sealed",queue="",topic="` + topicARN + `"} 1`,
+		`sealpost_sse_messages_total{direction="opened",queue="",topic="` + topicARN + `"} 1`,
 	} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("/metrics lacks %s", want)
@@ -297,7 +297,7 @@ func TestSSEKMSUsageMatchesAuditLog(t *testing.T) {
 	resp.Body.Close()
 	prefix := `sealpost_kms_calls_total{key="` + aws.ToString(key.KeyMetadata.Arn) + `",op="`
 	for op, want := range map[string]int{"GenerateDataKey": u.Calls.GenerateDataKey, "Decrypt": u.Calls.Decrypt} {
-		line := prefix + op + `",outcome="ok",topic="` + aws.ToString(topic.TopicArn) + `"} ` + strconv.Itoa(want)
+		line := prefix + op + `",outcome="ok",queue="",topic="` + aws.ToString(topic.TopicArn) + `"} ` + strconv.Itoa(want)
 		if !strings.Contains(string(page), line) {
 			t.Errorf("/metrics lacks %s", line)
 		}

@@ -160,13 +160,19 @@ func (s *Service) request(c Caller, keyARN, action string, a *Access) policy.Req
 	}
 	ctx := make(map[string][]string, 4+len(a.Context))
 	// One backing array for the single values (and the sorted keys).
-	vals := make([]string, 0, 2+2*len(a.Context))
+	vals := make([]string, 0, 4+2*len(a.Context))
 	one := func(v string) []string {
 		vals = append(vals, v)
 		return vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 	if c.Account != "" {
 		ctx["kms:CallerAccount"] = one(c.Account)
+	}
+	if c.SourceARN != "" {
+		ctx["aws:SourceArn"] = one(c.SourceARN)
+	}
+	if c.SourceAccount != "" {
+		ctx["aws:SourceAccount"] = one(c.SourceAccount)
 	}
 	if v := viaService(c); v != "" {
 		ctx["kms:ViaService"] = one(v)
@@ -246,6 +252,9 @@ func decide(c Caller, keyAccount string, pol *policy.Policy, req *policy.Request
 // It returns nil, an ErrInvalidGrantToken error for a token that is not
 // one of ours, or an ErrAccessDenied error with AWS's message.
 func (s *Service) authorize(ctx context.Context, c Caller, k store.Key, action string, a Access) error {
+	if hiddenFrom(c, &k) { // found some other way than resolveKey: still nobody else's
+		return accessDenied(c, action, k.ARN, policy.NotApplicable, policy.NotApplicable)
+	}
 	tokenIDs, err := s.grantTokenIDs(a.GrantTokens)
 	if err != nil {
 		return err

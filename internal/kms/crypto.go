@@ -122,7 +122,9 @@ func (s *Service) seal(ctx context.Context, k *store.Key, ec map[string]string, 
 // blobKey parses a blob and finds its key (in any account: authorize
 // decides). A blob naming no existing key is InvalidCiphertext: without
 // tombstones a deleted key cannot be told from a changed key id.
-func (s *Service) blobKey(ctx context.Context, blob []byte) (*envelope.Blob, store.Key, error) {
+//
+// The keys of OwnedAccount exist only for their service (hiddenFrom).
+func (s *Service) blobKey(ctx context.Context, c Caller, blob []byte) (*envelope.Blob, store.Key, error) {
 	if len(blob) == 0 {
 		return nil, store.Key{}, errorf(ErrValidation, "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null")
 	}
@@ -131,7 +133,7 @@ func (s *Service) blobKey(ctx context.Context, blob []byte) (*envelope.Blob, sto
 		return nil, store.Key{}, errCiphertext()
 	}
 	k, err := s.keys.get(ctx, bl.KeyID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || err == nil && hiddenFrom(c, &k) {
 		return nil, store.Key{}, errCiphertext()
 	}
 	if err != nil {
@@ -181,7 +183,7 @@ func (s *Service) Decrypt(ctx context.Context, c Caller, in DecryptInput) (Decry
 		if err := validAlg("encryptionAlgorithm", in.Algorithm); err != nil {
 			return err
 		}
-		bl, bk, err := s.blobKey(ctx, in.CiphertextBlob)
+		bl, bk, err := s.blobKey(ctx, c, in.CiphertextBlob)
 		if err != nil {
 			return err
 		}
@@ -240,7 +242,7 @@ func (s *Service) ReEncrypt(ctx context.Context, c Caller, in ReEncryptInput) (R
 			validContext("destinationEncryptionContext", in.DestinationContext)); err != nil {
 			return err
 		}
-		bl, bk, err := s.blobKey(ctx, in.CiphertextBlob)
+		bl, bk, err := s.blobKey(ctx, c, in.CiphertextBlob)
 		if err != nil {
 			return err
 		}

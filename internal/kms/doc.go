@@ -18,8 +18,20 @@
 // name resolves in the caller's account and region; an ARN names the
 // account, so keys of another account are usable by ARN when that key's
 // policy or a grant allows the caller. Names under alias/aws/ are reserved
-// for AWS-managed keys: alias/aws/sns is created on first use per account
-// and region (KeyManager AWS, AWS's key policy for SNS).
+// for AWS-managed keys: alias/aws/sns and alias/aws/sqs are created on
+// first use per account and region (KeyManager AWS, AWS's key policy for
+// SNS and for SQS).
+//
+// Service-owned keys: ServiceKey returns the key a service owns in a
+// region (SSE-SQS: the key of queues with SqsManagedSseEnabled, like AWS's
+// SQS-owned key), created on first use in the reserved account
+// OwnedAccount ("sealpost", no 12-digit account id) behind a reserved
+// alias, with a key policy that lets only that service principal generate
+// data keys and decrypt. No customer lists these keys or their aliases
+// (ListKeys and ListAliases are per account); naming one by ARN answers
+// NotFoundException, a blob under one is InvalidCiphertextException, and
+// authorize refuses any caller but the owning service acting for
+// OwnedAccount. They are audited as that service.
 //
 // Caching: a node trusts a key record it read for Options.CacheTTL, and an
 // alias's target (per account, region and name; at most 10,000 aliases)
@@ -87,11 +99,14 @@
 //
 // Every method takes the Caller: the principal from the front door, or a
 // service principal (Caller.Service, e.g. "sns.amazonaws.com") when SNS uses
-// a key for a topic. Every call, allowed or refused, is written to the audit
+// a key for a topic (with SourceARN and SourceAccount, the aws:SourceArn and
+// aws:SourceAccount of key policies, when SNS seals into an encrypted
+// queue). Every call, allowed or refused, is written to the audit
 // log (Options.Audit) before the method returns; params carry no plaintext,
 // data key, ciphertext blob or key material.
 //
-// SNS encryption (internal/sse) uses two internal entry points (foruse.go):
+// SNS and SQS encryption (internal/sse) use internal entry points
+// (foruse.go, and ServiceKey in managed.go):
 // DecryptForService, a Decrypt as a service principal acting for an
 // account (its authorization rule is in internal/sse's package doc), and
 // KeyRevision, a cheap check that a key is Enabled and unchanged. With

@@ -76,7 +76,7 @@ func (s *Service) DecryptForService(ctx context.Context, c Caller, in DecryptInp
 		if in.KeyID != "" || in.Algorithm != "" || len(in.GrantTokens) > 0 || in.DryRun {
 			return errorf(ErrValidation, "DecryptForService takes only a ciphertext blob and an encryption context")
 		}
-		bl, bk, err := s.blobKey(ctx, in.CiphertextBlob)
+		bl, bk, err := s.blobKey(ctx, c, in.CiphertextBlob)
 		if err != nil {
 			return err
 		}

@@ -83,6 +83,11 @@ type Caller struct {
 	// calling GenerateDataKey for a publisher): policies see the publisher
 	// as the principal and kms:ViaService set.
 	ViaService string
+	// SourceARN and SourceAccount, for a service principal, are the
+	// resource and account it acts for (aws:SourceArn, aws:SourceAccount in
+	// key policies): SNS sealing into an encrypted queue for a topic.
+	SourceARN     string
+	SourceAccount string
 
 	// Secure is whether the request came over TLS (aws:SecureTransport in
 	// key and identity policies).

@@ -27,22 +27,27 @@ func defaultKeyPolicy(account string) string {
 }
 
 // awsManagedKeyPolicy is AWS's key policy of the AWS-managed key of
-// service ("sns") in account and region: every principal of the account
-// may use the key through the service (kms:ViaService, kms:CallerAccount),
-// and the account may read the key's metadata and revoke grants directly.
-// Statements, actions and conditions as AWS writes them for aws/sns (Id
-// auto-sns-1).
+// service ("sns", "sqs") in account and region: every principal of the
+// account may use the key through the service (kms:ViaService,
+// kms:CallerAccount), and the account may read the key's metadata and
+// revoke grants directly. Statements, actions and conditions as AWS writes
+// them for aws/sns (Id auto-sns-1) and aws/sqs (auto-sqs-1).
 func awsManagedKeyPolicy(service, account, region string) string {
+	title, actions := "SNS", `"kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:ListGrants", "kms:DescribeKey"`
+	if service == "sqs" {
+		title = "Simple Queue Service (SQS)"
+		actions = `"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"`
+	}
 	return `{
   "Version" : "2012-10-17",
   "Id" : "auto-` + service + `-1",
   "Statement" : [ {
-    "Sid" : "Allow access through ` + managedServiceTitle(service) + ` for all principals in the account that are authorized to use ` + managedServiceTitle(service) + `",
+    "Sid" : "Allow access through ` + title + ` for all principals in the account that are authorized to use ` + title + `",
     "Effect" : "Allow",
     "Principal" : {
       "AWS" : "*"
     },
-    "Action" : [ "kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:ListGrants", "kms:DescribeKey" ],
+    "Action" : [ ` + actions + ` ],
     "Resource" : "*",
     "Condition" : {
       "StringEquals" : {
@@ -62,15 +67,23 @@ func awsManagedKeyPolicy(service, account, region string) string {
 }`
 }
 
-// managedServiceTitle is the service's name in AWS-managed key policies.
-func managedServiceTitle(service string) string {
-	switch service {
-	case "sns":
-		return "SNS"
-	case "sqs":
-		return "SQS"
-	}
-	return service
+// ownedKeyPolicy is the key policy of the key a service owns in a region
+// (SSE-SQS): only that service principal may generate data keys under it
+// and decrypt them; nobody may manage it.
+func ownedKeyPolicy(service string) string {
+	return `{
+  "Version" : "2012-10-17",
+  "Id" : "sealpost-owned-` + service + `-1",
+  "Statement" : [ {
+    "Sid" : "Only the service uses its own key",
+    "Effect" : "Allow",
+    "Principal" : {
+      "Service" : "` + service + `.amazonaws.com"
+    },
+    "Action" : [ "kms:GenerateDataKey", "kms:Decrypt" ],
+    "Resource" : "*"
+  } ]
+}`
 }
 
 // checkPolicy validates a key policy document (size, syntax) and, unless

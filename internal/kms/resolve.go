@@ -104,6 +104,12 @@ func (s *Service) resolveKey(ctx context.Context, c Caller, id string, aliasOK b
 	if err != nil {
 		return store.Key{}, err
 	}
+	if r.Account == OwnedAccount && !ownedBy(c) {
+		if r.Alias != "" {
+			return store.Key{}, errorf(ErrNotFound, "Alias %s is not found.", AliasARN(r.Region, r.Account, r.Alias))
+		}
+		return store.Key{}, errorf(ErrNotFound, "Key '%s' does not exist", KeyARN(r.Region, r.Account, r.KeyID))
+	}
 	keyID := r.KeyID
 	if r.Alias != "" {
 		if id, ok := s.aliases.get(r.Account, r.Region, r.Alias, s.now()); ok {
@@ -142,6 +148,18 @@ func (s *Service) resolveKey(ctx context.Context, c Caller, id string, aliasOK b
 		return store.Key{}, errorf(ErrNotFound, "Key '%s' does not exist", KeyARN(r.Region, r.Account, keyID))
 	}
 	return k, err
+}
+
+// ownedBy reports whether c is a service acting for OwnedAccount (the
+// only caller the service-owned keys exist for).
+func ownedBy(c Caller) bool {
+	_, ok := ownedKeys[c.Service]
+	return ok && c.Account == OwnedAccount
+}
+
+// hiddenFrom reports whether k is a service-owned key that c must not see.
+func hiddenFrom(c Caller, k *store.Key) bool {
+	return k.Account == OwnedAccount && !ownedBy(c)
 }
 
 // keyCache holds key records for up to CacheTTL and opened material

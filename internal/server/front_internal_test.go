@@ -96,7 +96,7 @@ func TestPanicAnswersInTheRequestsProtocol(t *testing.T) {
 		target, auth, want string
 	}{
 		{"TrentService.ListKeys", "", `{"__type":"InternalError"`},
-		{"AmazonSQS.ListQueues", "", `{"__type":"InternalError"`},
+		{"AmazonSQS.ListQueues", "", `{"__type":"com.amazonaws.sqs#InternalError"`},
 		{"", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=00", `xmlns="https://sts.amazonaws.com/doc/2011-06-15/"`},
 		{"", "", `xmlns="http://sns.amazonaws.com/doc/2010-03-31/"`},
 	} {

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sealpost/sealpost/internal/arn"
 	"github.com/sealpost/sealpost/internal/delivery"
 	"github.com/sealpost/sealpost/internal/kms"
 )
@@ -20,18 +21,19 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	handler  http.Handler
 
-	// kmsCalls counts the KMS calls SNS makes for SSE (GenerateDataKey
-	// when sealing, Decrypt when opening), sseMessages the bodies sealed
-	// and opened. Their key and topic labels are capped (labelCap).
+	// kmsCalls counts the KMS calls SNS and SQS make for SSE
+	// (GenerateDataKey when sealing, Decrypt when opening), sseMessages the
+	// bodies sealed and opened. Their key and topic or queue labels are
+	// capped (labelCap).
 	kmsCalls    *prometheus.CounterVec
 	sseMessages *prometheus.CounterVec
-	kmsPairs    labelCap // "key\x00topic" pairs of kmsCalls
-	sseTopics   labelCap // topics of sseMessages
+	kmsPairs    labelCap // "key\x00topic or queue" pairs of kmsCalls
+	sseTopics   labelCap // topics and queues of sseMessages
 }
 
-// maxSSESeries bounds the distinct (key, topic) pairs of
-// sealpost_kms_calls_total and the distinct topics of
-// sealpost_sse_messages_total: topics and keys are created by users, and
+// maxSSESeries bounds the distinct (key, topic or queue) pairs of
+// sealpost_kms_calls_total and the distinct topics and queues of
+// sealpost_sse_messages_total: topics, queues and keys are created by users, and
 // every label value is a series kept until restart. Values beyond the cap
 // are counted under OtherLabel.
 const maxSSESeries = 1000
@@ -48,12 +50,12 @@ func newMetrics() *metrics {
 	}, []string{"service", "action", "status"})
 	m.kmsCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sealpost_kms_calls_total",
-		Help: "KMS calls SNS made for server-side encryption, by key ARN, topic ARN, op (GenerateDataKey when sealing, Decrypt when opening) and outcome (ok or the KMS error code). At most 1000 key/topic pairs; later ones are counted as key and topic _other.",
-	}, []string{"key", "topic", "op", "outcome"})
+		Help: "KMS calls SNS and SQS made for server-side encryption, by key ARN, topic ARN (SNS) or queue ARN (SQS; the other label is empty), op (GenerateDataKey when sealing, Decrypt when opening) and outcome (ok or the KMS error code). At most 1000 key/topic-or-queue pairs; later ones are counted as key and topic (or queue) _other.",
+	}, []string{"key", "topic", "queue", "op", "outcome"})
 	m.sseMessages = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sealpost_sse_messages_total",
-		Help: "Message bodies of SSE topics sealed on publish and opened for delivery (one per delivery attempt that opened it), by topic ARN and direction. At most 1000 topics; later ones are counted as topic _other.",
-	}, []string{"topic", "direction"})
+		Help: "Message bodies of SSE topics sealed on publish and opened for delivery (one per delivery attempt that opened it), and of encrypted queues sealed on send and opened on receive, by topic ARN or queue ARN (the other label is empty) and direction. At most 1000 topics and queues; later ones are counted as topic (or queue) _other.",
+	}, []string{"topic", "queue", "direction"})
 	m.reg.MustRegister(m.requests, m.kmsCalls, m.sseMessages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
@@ -65,25 +67,38 @@ func (m *metrics) delivery(eng *delivery.Engine) {
 	m.reg.MustRegister(deliveryCollector{eng})
 }
 
-// kmsCall counts one KMS call of the Sealer (sse.Options.OnKMSCall).
-func (m *metrics) kmsCall(topicARN, keyARN, op string, err error) {
+// kmsCall counts one KMS call of the Sealer (sse.Options.OnKMSCall) for
+// a topic or a queue.
+func (m *metrics) kmsCall(resourceARN, keyARN, op string, err error) {
 	outcome := "ok"
 	if err != nil {
 		outcome = kmsErrorCode(err)
 	}
-	key, topic := keyARN, topicARN
-	if !m.kmsPairs.admit(keyARN + "\x00" + topicARN) {
-		key, topic = OtherLabel, OtherLabel
+	key, res := keyARN, resourceARN
+	if !m.kmsPairs.admit(keyARN + "\x00" + resourceARN) {
+		key, res = OtherLabel, OtherLabel
 	}
-	m.kmsCalls.WithLabelValues(key, topic, op, outcome).Inc()
+	topic, queue := topicOrQueue(resourceARN, res)
+	m.kmsCalls.WithLabelValues(key, topic, queue, op, outcome).Inc()
 }
 
-// sseMessage counts one body sealed or opened.
-func (m *metrics) sseMessage(topicARN, direction string) {
-	if !m.sseTopics.admit(topicARN) {
-		topicARN = OtherLabel
+// sseMessage counts one body of a topic or queue sealed or opened.
+func (m *metrics) sseMessage(resourceARN, direction string) {
+	res := resourceARN
+	if !m.sseTopics.admit(resourceARN) {
+		res = OtherLabel
 	}
-	m.sseMessages.WithLabelValues(topicARN, direction).Inc()
+	topic, queue := topicOrQueue(resourceARN, res)
+	m.sseMessages.WithLabelValues(topic, queue, direction).Inc()
+}
+
+// topicOrQueue puts label in the topic or the queue label, by the service
+// of resourceARN (an SQS queue or else an SNS topic).
+func topicOrQueue(resourceARN, label string) (topic, queue string) {
+	if a, err := arn.Parse(resourceARN); err == nil && a.Service == "sqs" {
+		return "", label
+	}
+	return label, ""
 }
 
 // kmsErrorCode is the KMS error code of err (a bounded set: the kms.Err*

@@ -197,7 +197,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, 
 	if !ok {
 		return nil, fmt.Errorf("store %T does not implement the queue store SQS needs", st)
 	}
-	s.sqs = sqs.New(qs, sqs.Options{PublicURL: cfg.PublicURL, Log: log})
+	s.sqs = sqs.New(qs, sqs.Options{PublicURL: cfg.PublicURL, Log: log, Sealer: queueSealer{s: s.sealer, m: s.met}})
 	s.sqsAPI = sqsapi.New(s.sqs, log)
 	hc, err := subscriberClient(cfg.SubscriberCAs, guard)
 	if err != nil {

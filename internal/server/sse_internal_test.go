@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sealpost/sealpost/internal/config"
 	"github.com/sealpost/sealpost/internal/envelope"
 	"github.com/sealpost/sealpost/internal/kms"
 	"github.com/sealpost/sealpost/internal/sns"
@@ -48,12 +45,12 @@ func TestSSEMetricsLabelsAndCap(t *testing.T) {
 	m.sseMessage(topic, "opened")
 	page := scrape(t, m)
 	for _, want := range []string{
-		`sealpost_kms_calls_total{key="` + key + `",op="GenerateDataKey",outcome="ok",topic="` + topic + `"} 1`,
-		`sealpost_kms_calls_total{key="` + key + `",op="Decrypt",outcome="ok",topic="` + topic + `"} 1`,
-		`sealpost_kms_calls_total{key="` + key + `",op="Decrypt",outcome="DisabledException",topic="` + topic + `"} 1`,
-		`sealpost_kms_calls_total{key="` + key + `",op="Decrypt",outcome="error",topic="` + topic + `"} 1`,
-		`sealpost_sse_messages_total{direction="sealed",topic="` + topic + `"} 1`,
-		`sealpost_sse_messages_total{direction="opened",topic="` + topic + `"} 2`,
+		`sealpost_kms_calls_total{key="` + key + `",op="GenerateDataKey",outcome="ok",queue="",topic="` + topic + `"} 1`,
+		`sealpost_kms_calls_total{key="` + key + `",op="Decrypt",outcome="ok",queue="",topic="` + topic + `"} 1`,
+		`sealpost_kms_calls_total{key="` + key + `",op="Decrypt",outcome="DisabledException",queue="",topic="` + topic + `"} 1`,
+		`sealpost_kms_calls_total{key="` + key + `",op="Decrypt",outcome="error",queue="",topic="` + topic + `"} 1`,
+		`sealpost_sse_messages_total{direction="sealed",queue="",topic="` + topic + `"} 1`,
+		`sealpost_sse_messages_total{direction="opened",queue="",topic="` + topic + `"} 2`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("missing %s", want)
@@ -70,13 +67,13 @@ func TestSSEMetricsLabelsAndCap(t *testing.T) {
 	if n := strings.Count(page, "\nsealpost_kms_calls_total{"); n != maxSSESeries+4 {
 		t.Fatalf("%d kms_calls series, want %d (4 of the first topic, 999 more admitted, 1 _other)", n, maxSSESeries+4)
 	}
-	if !strings.Contains(page, `sealpost_kms_calls_total{key="_other",op="GenerateDataKey",outcome="ok",topic="_other"} 51`) ||
-		!strings.Contains(page, `sealpost_sse_messages_total{direction="sealed",topic="_other"} 51`) {
+	if !strings.Contains(page, `sealpost_kms_calls_total{key="_other",op="GenerateDataKey",outcome="ok",queue="",topic="_other"} 51`) ||
+		!strings.Contains(page, `sealpost_sse_messages_total{direction="sealed",queue="",topic="_other"} 51`) {
 		t.Fatal("calls beyond the cap are not counted under _other")
 	}
 	// Topics already seen keep their own series after the cap is reached.
 	m.kmsCall(topic, key, "GenerateDataKey", nil)
-	if !strings.Contains(scrape(t, m), `sealpost_kms_calls_total{key="`+key+`",op="GenerateDataKey",outcome="ok",topic="`+topic+`"} 2`) {
+	if !strings.Contains(scrape(t, m), `sealpost_kms_calls_total{key="`+key+`",op="GenerateDataKey",outcome="ok",queue="",topic="`+topic+`"} 2`) {
 		t.Fatal("a known topic lost its series")
 	}
 }
@@ -87,16 +84,8 @@ func TestSSEMetricsLabelsAndCap(t *testing.T) {
 // that key does not open. Needs the real internal/sse (skips on the
 // skeleton's stub).
 func TestSealerWiring(t *testing.T) {
-	cfg, err := config.Parse([]string{"--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--sse-data-key-reuse", "2m"}, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	s, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { s.audit.Close(); s.st.Close() }()
+	s := builtServer(t, "--sse-data-key-reuse", "2m")
 	if s.sealer == nil {
 		t.Fatal("no sealer")
 	}
@@ -119,9 +108,9 @@ func TestSealerWiring(t *testing.T) {
 	}
 	page := scrape(t, s.met)
 	for _, want := range []string{
-		`sealpost_kms_calls_total{key="` + key.ARN + `",op="GenerateDataKey",outcome="ok",topic="` + topic + `"} 1`,
-		`sealpost_sse_messages_total{direction="sealed",topic="` + topic + `"} 1`,
-		`sealpost_sse_messages_total{direction="opened",topic="` + topic + `"} 1`,
+		`sealpost_kms_calls_total{key="` + key.ARN + `",op="GenerateDataKey",outcome="ok",queue="",topic="` + topic + `"} 1`,
+		`sealpost_sse_messages_total{direction="sealed",queue="",topic="` + topic + `"} 1`,
+		`sealpost_sse_messages_total{direction="opened",queue="",topic="` + topic + `"} 1`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("missing %s in\n%s", want, page)

@@ -13,11 +13,12 @@ import (
 	"github.com/sealpost/sealpost/internal/store"
 )
 
-// Queue attribute limits and defaults (AWS's). MaximumMessageSize stays
-// at the classic 256 KiB limit (the limit of SNS messages too).
+// Queue attribute limits and defaults (AWS's). MaximumMessageSize is up to
+// 1 MiB, AWS's limit and default since August 2025 (the botocore model);
+// a batch is up to 1 MiB too.
 const (
-	defaultMaximumMessageSize = 262144
-	maxMaximumMessageSize     = 262144
+	defaultMaximumMessageSize = 1048576
+	maxMaximumMessageSize     = 1048576
 	defaultRetentionSeconds   = 345600 // 4 days
 	defaultVisibilityTimeout  = 30
 	defaultDataKeyReuse       = 300
@@ -31,7 +32,7 @@ const internalAttrPrefix = "sealpost:"
 // queueConfig is a queue's settable attributes, parsed. Defaults are AWS's.
 type queueConfig struct {
 	DelaySeconds                  int           // 0..900, default 0
-	MaximumMessageSize            int           // 1024..262144, default 262144
+	MaximumMessageSize            int           // 1024..1048576 (1 MiB), default 1 MiB, as AWS since 2025
 	MessageRetentionPeriod        time.Duration // 60 s..14 days, default 4 days
 	ReceiveMessageWaitTimeSeconds int           // 0..20, default 0
 	VisibilityTimeout             int           // 0..43200, default 30

@@ -22,7 +22,7 @@ const (
 	maxVisibility        = 43200
 	maxWaitSeconds       = 20
 	maxBatchEntries      = 10
-	maxBatchPayload      = 262144
+	maxBatchPayload      = 1048576
 	maxMessageAttributes = 10
 	maxAttributeName     = 256
 	maxDataType          = 256

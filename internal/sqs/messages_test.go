@@ -286,7 +286,7 @@ func TestBatches(t *testing.T) {
 			{"repeated", []SendEntry{entry("a", "x"), entry("a", "y")}, ErrBatchEntryIdsNotDistinct},
 			{"bad id", []SendEntry{entry("a b", "x")}, ErrInvalidBatchEntryID},
 			{"long id", []SendEntry{entry(strings.Repeat("i", 81), "x")}, ErrInvalidBatchEntryID},
-			{"too long", []SendEntry{entry("a", strings.Repeat("x", 200000)), entry("b", strings.Repeat("x", 70000))}, ErrBatchRequestTooLong},
+			{"too long", []SendEntry{entry("a", strings.Repeat("x", 800000)), entry("b", strings.Repeat("x", 250000))}, ErrBatchRequestTooLong},
 		}
 		for _, c := range errCases {
 			if _, _, err := e.s.SendMessageBatch(e.ctx, e.c, u, c.entries); kindOf(err) != c.kind {

@@ -135,7 +135,7 @@ func TestCreateQueueValidation(t *testing.T) {
 		{"delay float", "q", map[string]string{"DelaySeconds": "5.5"}, nil, ErrInvalidAttributeValue, "DelaySeconds"},
 		{"delay empty", "q", map[string]string{"DelaySeconds": ""}, nil, ErrInvalidAttributeValue, "DelaySeconds"},
 		{"size low", "q", map[string]string{"MaximumMessageSize": "1023"}, nil, ErrInvalidAttributeValue, "MaximumMessageSize"},
-		{"size high", "q", map[string]string{"MaximumMessageSize": "262145"}, nil, ErrInvalidAttributeValue, "MaximumMessageSize"},
+		{"size high", "q", map[string]string{"MaximumMessageSize": "1048577"}, nil, ErrInvalidAttributeValue, "MaximumMessageSize"},
 		{"retention low", "q", map[string]string{"MessageRetentionPeriod": "59"}, nil, ErrInvalidAttributeValue, "MessageRetentionPeriod"},
 		{"retention high", "q", map[string]string{"MessageRetentionPeriod": "1209601"}, nil, ErrInvalidAttributeValue, "MessageRetentionPeriod"},
 		{"wait high", "q", map[string]string{"ReceiveMessageWaitTimeSeconds": "21"}, nil, ErrInvalidAttributeValue, "ReceiveMessageWaitTimeSeconds"},
@@ -251,7 +251,7 @@ func TestCreateQueueIdempotency(t *testing.T) {
 	same := []map[string]string{
 		nil,
 		{"VisibilityTimeout": "60"},
-		{"VisibilityTimeout": "060", "DelaySeconds": "0", "MaximumMessageSize": "262144", "SqsManagedSseEnabled": "true"},
+		{"VisibilityTimeout": "060", "DelaySeconds": "0", "MaximumMessageSize": "1048576", "SqsManagedSseEnabled": "true"},
 		{"Policy": " " + strings.ReplaceAll(pol, ",", " , ")},
 		{"FifoQueue": "false"},
 	}
@@ -374,7 +374,7 @@ func TestGetQueueAttributes(t *testing.T) {
 		"CreatedTimestamp":                      fmt.Sprint(created.Unix()),
 		"LastModifiedTimestamp":                 fmt.Sprint(created.Add(90 * time.Second).Unix()),
 		"VisibilityTimeout":                     "45",
-		"MaximumMessageSize":                    "262144",
+		"MaximumMessageSize":                    "1048576",
 		"MessageRetentionPeriod":                "345600",
 		"DelaySeconds":                          "2",
 		"ReceiveMessageWaitTimeSeconds":         "0",

@@ -39,3 +39,42 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOpenQueue: OpenQueue of any frame, for any sealed-for queue ARN,
+// managed or not, never panics; it fails with a *kms.Error and succeeds
+// only with the sealed plaintext.
+func FuzzOpenQueue(f *testing.F) {
+	e := newEnv(f, envOpts{noAudit: true})
+	body := []byte("fuzz queue body")
+	c := rootOf(acctA)
+	good, _, err := e.sealQ(c, e.key.KeyID, 0, "m1", body)
+	if err != nil {
+		f.Fatal(err)
+	}
+	managed, _, err := e.sealQ(c, "", 0, "m1", body)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good, queueARN, false)
+	f.Add(managed, queueARN, true)
+	f.Add(good, "arn:aws:sqs:us-east-1:111122223333", false)
+	f.Add([]byte{1, 0, 1, 0}, "", true)
+	f.Add(managed[:len(managed)-2], queueARN, true)
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, frame []byte, sealedFor string, isManaged bool) {
+		pt, err := e.sealer.OpenQueue(ctx, c, sealedFor, isManaged, frame, queueAAD("m1"))
+		if err == nil {
+			if !bytes.Equal(pt, body) || sealedFor != queueARN {
+				t.Fatalf("opened to %q for %q", pt, sealedFor)
+			}
+			return
+		}
+		if pt != nil {
+			t.Fatal("plaintext with an error")
+		}
+		var ke *kms.Error
+		if !errors.As(err, &ke) {
+			t.Fatalf("error %v is not a *kms.Error", err)
+		}
+	})
+}

@@ -1,7 +1,10 @@
 // Package sse seals and opens the bodies of SNS messages published to
 // topics with server-side encryption (KmsMasterKeyId), as the AWS page
 // "Encryption at rest" describes: the body is encrypted as soon as it is
-// received, stored encrypted, and decrypted only when it is delivered.
+// received, stored encrypted, and decrypted only when it is delivered. The
+// same code seals the bodies of encrypted SQS queues (SealQueue,
+// OpenQueue; see "Queues" below): one frame format, one data-key cache,
+// one Purge.
 //
 // # Envelope
 //
@@ -96,6 +99,48 @@
 // (several nodes on one store), those three calls wait CacheTTL before
 // returning, so no node uses a data key of the old state after they
 // return: stricter than AWS, whose data keys live up to 5 minutes.
+//
+// # Queues
+//
+// SealQueue and OpenQueue are Seal and Open for SQS queues, as AWS's
+// "Encryption at rest in Amazon SQS" and "Amazon SQS Key management"
+// describe. Differences from topics, and only these:
+//
+//   - The encryption context is {"aws:sqs:arn": <queue ARN>} and
+//     kms:ViaService is sqs.<region>.amazonaws.com.
+//   - KmsMasterKeyId as the queue gives it: a key id or alias name is the
+//     queue owner's key in the queue's region (a sender of another account
+//     uses the owner's key, by ARN); ARNs are used as given.
+//   - Sealing: GenerateDataKey as the sender (producers need
+//     kms:GenerateDataKey, as in AWS), data keys reused per (queue ARN,
+//     KmsMasterKeyId, sender) for the queue's KmsDataKeyReusePeriodSeconds
+//     (given per call: a changed period applies at once) and MaxMessages.
+//     A service sender (SNS delivering into the queue: kms.Caller.Service
+//     "sns.amazonaws.com", SourceARN = the topic, SourceAccount = its
+//     owner) calls as that service principal with no account of its own
+//     (no kms:CallerAccount): the key policy must allow the service
+//     principal kms:GenerateDataKey*, as AWS asks; so the AWS-managed
+//     aws/sqs key, whose policy allows only principals of the account,
+//     refuses SNS, as in AWS. aws:SourceArn and aws:SourceAccount are
+//     visible to key policy conditions.
+//   - Opening: Decrypt as the receiver through SQS (consumers need
+//     kms:Decrypt, as in AWS; also a receiver of another account the queue
+//     policy lets in), with the encryption context of the queue the frame
+//     was sealed for (a dead-letter move keeps the frame). Opened data keys
+//     are cached per (blob digest, queue, receiver) for Options.ReusePeriod
+//     (OpenQueue is not told the queue's period) and MaxMessages.
+//   - SSE-SQS (SqsManagedSseEnabled, keyID ""): the key is the one SQS
+//     owns in the queue's region (kms.Service.ServiceKey: created on first
+//     use in the reserved account kms.OwnedAccount, which no customer can
+//     list or name); GenerateDataKey and Decrypt are made as the SQS
+//     service principal (kms.Caller{Service: "sqs.amazonaws.com", Account:
+//     kms.OwnedAccount}, audited as such); senders and receivers need no
+//     key permissions, as in AWS. Data keys are shared by every sender of
+//     the queue and opened keys by every receiver.
+//
+// Revision checks and Purge apply to queue entries exactly as to topic
+// entries: DisableKey, ScheduleKeyDeletion and PutKeyPolicy of a queue's
+// key take effect on the next SendMessage and ReceiveMessage.
 package sse
 
 import (
@@ -118,8 +163,15 @@ import (
 // its value.
 const ContextKey = "aws:sns:topicArn"
 
+// QueueContextKey is the encryption-context key SQS uses, with the queue
+// ARN as its value.
+const QueueContextKey = "aws:sqs:arn"
+
 // ServicePrincipal is the principal SNS acts as when it opens bodies.
 const ServicePrincipal = "sns.amazonaws.com"
+
+// QueueServicePrincipal is the principal SQS acts as for SSE-SQS queues.
+const QueueServicePrincipal = "sqs.amazonaws.com"
 
 // frameVersion is the first byte of every frame.
 const frameVersion = 0x01
@@ -131,27 +183,35 @@ const maxCached = 1 << 16
 // KMS is what Sealer needs of the key service; *kms.Service implements it.
 type KMS interface {
 	GenerateDataKey(ctx context.Context, c kms.Caller, in kms.DataKeyInput) (kms.DataKeyOutput, error)
+	// Decrypt decrypts as c (a queue's receiver).
+	Decrypt(ctx context.Context, c kms.Caller, in kms.DecryptInput) (kms.DecryptOutput, error)
 	// DecryptForService decrypts as a service principal acting for an
 	// account (the rule is in the package doc).
 	DecryptForService(ctx context.Context, c kms.Caller, in kms.DecryptInput) (kms.DecryptOutput, error)
 	// KeyRevision returns an Enabled key's store revision (an error for
 	// any other state); cheap enough to ask before every use.
 	KeyRevision(ctx context.Context, keyID string) (int64, error)
+	// ServiceKey returns the ARN of the key a service owns in a region
+	// (SSE-SQS), creating it on first use.
+	ServiceKey(ctx context.Context, service, region string) (string, error)
 }
 
 // Options configure a Sealer.
 type Options struct {
-	// ReusePeriod bounds how long one data key is used (default 5 min).
+	// ReusePeriod bounds how long one data key is used for a topic, and
+	// how long an opened data key is reused (default 5 min). Queues give
+	// their own period to SealQueue.
 	ReusePeriod time.Duration
 	// MaxMessages bounds how many bodies one data key seals (default 2^30).
 	MaxMessages uint64
 	// Now is the clock (nil = time.Now).
 	Now func() time.Time
 	// OnKMSCall, when set, is called after every KMS call the Sealer makes
-	// (op "GenerateDataKey" or "Decrypt") for metrics. keyARN is the key's
-	// ARN, or when the call failed before KMS named it, the identifier the
-	// Sealer had (the topic's KmsMasterKeyId, the blob's key id).
-	OnKMSCall func(topicARN, keyARN, op string, err error)
+	// (op "GenerateDataKey" or "Decrypt") for metrics. resourceARN is the
+	// topic or queue ARN the call was for; keyARN is the key's ARN, or when
+	// the call failed before KMS named it, the identifier the Sealer had
+	// (the KmsMasterKeyId, the blob's key id).
+	OnKMSCall func(resourceARN, keyARN, op string, err error)
 }
 
 // Sealer seals and opens SSE bodies. It is safe for concurrent use.
@@ -165,23 +225,55 @@ type Sealer struct {
 	lastSweep time.Time
 }
 
-// sealKey names a data key used for sealing: one per topic, CMK (as the
-// topic names it) and publisher, the publisher being its account,
-// principal and identity policy (a new identity policy is a new
-// authorization at GenerateDataKey).
-type sealKey struct {
-	topic, keyID   string
-	account, princ string
-	userID         string
-	identity       *policy.Policy
-	authenticated  bool
+// use is what a call seals or opens for: topics or queues.
+type use struct {
+	contextKey string // the encryption-context key; the topic or queue ARN is its value
+	service    string // the service in kms:ViaService (<service>.<region>.amazonaws.com)
 }
 
-// openKey names an opened data key: its blob's digest, and the topic and
-// the account and region SNS opened it for.
+var (
+	topicUse = use{contextKey: ContextKey, service: "sns"}
+	queueUse = use{contextKey: QueueContextKey, service: "sqs"}
+)
+
+func (u use) context(resource string) map[string]string {
+	return map[string]string{u.contextKey: resource}
+}
+
+func (u use) via(region string) string { return u.service + "." + region + ".amazonaws.com" }
+
+// principal is whom a cache entry was authorized for: the caller's
+// account, principal, user id, identity policy (a new identity policy is a
+// new authorization) and authentication, or a service principal with the
+// resource and account it acts for; and the region of the call.
+type principal struct {
+	account, princ, userID string
+	identity               *policy.Policy
+	authenticated          bool
+	service                string
+	sourceARN, sourceAcct  string
+	region                 string
+}
+
+func principalOf(c *kms.Caller) principal {
+	return principal{account: c.Account, princ: c.Principal, userID: c.UserID, identity: c.IdentityPolicy,
+		authenticated: c.Authenticated, service: c.Service, sourceARN: c.SourceARN, sourceAcct: c.SourceAccount,
+		region: c.Region}
+}
+
+// sealKey names a data key used for sealing: one per topic or queue, CMK
+// (as the topic or queue names it) and sender.
+type sealKey struct {
+	resource, keyID string
+	who             principal
+}
+
+// openKey names an opened data key: its blob's digest, the topic or queue
+// it was sealed for, and whom KMS decrypted it for.
 type openKey struct {
-	digest               [32]byte
-	topic, owner, region string
+	digest   [32]byte
+	resource string
+	who      principal
 }
 
 // dataKey is a cache entry. done is closed once the KMS call that fills it
@@ -196,6 +288,7 @@ type dataKey struct {
 	cmkARN  string
 	rev     int64 // the CMK's store revision when the data key was made
 	created time.Time
+	period  time.Duration // the reuse period it was made for (sweeping)
 	uses    atomic.Uint64
 }
 
@@ -225,15 +318,81 @@ func (s *Sealer) Seal(ctx context.Context, c kms.Caller, keyID string, aad envel
 	if keyID == "" || aad.TopicARN == "" || c.Region == "" {
 		return nil, &kms.Error{Kind: kms.ErrValidation, Msg: "sse: Seal needs a key id, a topic ARN and the topic's region"}
 	}
-	c.ViaService = "sns." + c.Region + ".amazonaws.com"
+	c.ViaService = topicUse.via(c.Region)
 	c.Service = ""
-	k := sealKey{topic: aad.TopicARN, keyID: keyID, account: c.Account, princ: c.Principal, userID: c.UserID,
-		identity: c.IdentityPolicy, authenticated: c.Authenticated}
-	e, err := acquire(ctx, s, s.sealing, k, keyHint(keyID), func(e *dataKey) error {
+	frame, _, err := s.seal(ctx, topicUse, c, aad.TopicARN, keyID, s.opt.ReusePeriod, aad, plaintext)
+	return frame, err
+}
+
+// SealQueue seals plaintext for the queue queueARN under its
+// KmsMasterKeyId keyID ("" = SSE-SQS), as sender c (a service caller when
+// SNS delivers), reusing data keys for reuse (<= 0: Options.ReusePeriod).
+// aad binds the message; its TopicARN field should be queueARN. It
+// returns the frame and the ARN of the CMK used. KMS errors are returned
+// wrapped, so errors.Is finds the kms.Err* kind.
+func (s *Sealer) SealQueue(ctx context.Context, c kms.Caller, queueARN, keyID string, reuse time.Duration, aad envelope.BodyAAD, plaintext []byte) ([]byte, string, error) {
+	q, err := queueOf(queueARN)
+	if err != nil {
+		return nil, "", err
+	}
+	if reuse <= 0 {
+		reuse = s.opt.ReusePeriod
+	}
+	switch {
+	case keyID == "":
+		if keyID, err = s.kms.ServiceKey(ctx, QueueServicePrincipal, q.Region); err != nil {
+			return nil, "", err
+		}
+		c = ownedCaller(q.Region, c.RequestID)
+	case c.Service != "":
+		// A service principal has no account of its own here (no
+		// kms:CallerAccount): the key policy must name the service.
+		c.Account, c.Principal, c.UserID, c.IdentityPolicy = "", "", "", nil
+		fallthrough
+	default:
+		keyID = ownersKey(keyID, q)
+		c.Region = q.Region
+		c.ViaService = queueUse.via(q.Region)
+	}
+	return s.seal(ctx, queueUse, c, queueARN, keyID, reuse, aad, plaintext)
+}
+
+// ownedCaller is the SQS service principal using its own key.
+func ownedCaller(region, requestID string) kms.Caller {
+	return kms.Caller{Service: QueueServicePrincipal, Account: kms.OwnedAccount, Region: region, RequestID: requestID}
+}
+
+// queueOf parses a queue ARN.
+func queueOf(queueARN string) (arn.ARN, error) {
+	q, err := arn.Parse(queueARN)
+	if err != nil || q.Service != "sqs" || q.Region == "" || q.Account == "" || q.Resource == "" {
+		return arn.ARN{}, &kms.Error{Kind: kms.ErrValidation, Msg: "sse: not a queue ARN"}
+	}
+	return q, nil
+}
+
+// ownersKey is a queue's KmsMasterKeyId as a KMS ARN: a key id or alias
+// name is the key of the queue's owner in the queue's region.
+func ownersKey(keyID string, q arn.ARN) string {
+	if strings.HasPrefix(keyID, "arn:") {
+		return keyID
+	}
+	res := keyID
+	if !strings.HasPrefix(keyID, "alias/") {
+		res = "key/" + keyID
+	}
+	return arn.ARN{Partition: q.Partition, Service: "kms", Region: q.Region, Account: q.Account, Resource: res}.String()
+}
+
+// seal is Seal and SealQueue: plaintext sealed for resource (a topic or
+// queue ARN) under keyID as c, with a data key reused for period.
+func (s *Sealer) seal(ctx context.Context, u use, c kms.Caller, resource, keyID string, period time.Duration, aad envelope.BodyAAD, plaintext []byte) ([]byte, string, error) {
+	k := sealKey{resource: resource, keyID: keyID, who: principalOf(&c)}
+	e, err := acquire(ctx, s, s.sealing, k, keyHint(keyID), period, func(e *dataKey) error {
 		out, err := s.kms.GenerateDataKey(ctx, c, kms.DataKeyInput{
-			KeyID: keyID, KeySpec: "AES_256", Context: map[string]string{ContextKey: aad.TopicARN},
+			KeyID: keyID, KeySpec: "AES_256", Context: u.context(resource),
 		})
-		s.called(aad.TopicARN, orElse(out.KeyARN, keyID), "GenerateDataKey", err)
+		s.called(resource, orElse(out.KeyARN, keyID), "GenerateDataKey", err)
 		defer envelope.Wipe(out.Plaintext)
 		if err != nil {
 			return err
@@ -241,21 +400,21 @@ func (s *Sealer) Seal(ctx context.Context, c kms.Caller, keyID string, aad envel
 		return s.fill(ctx, e, out.CiphertextBlob, out.Plaintext, out.KeyARN)
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if len(e.blob) > 0xffff {
-		return nil, &kms.Error{Kind: kms.ErrInternal, Msg: "sse: data-key blob too long for the frame"}
+		return nil, "", &kms.Error{Kind: kms.ErrInternal, Msg: "sse: data-key blob too long for the frame"}
 	}
 	body, err := e.dk.SealBody(plaintext, aad)
 	if err != nil {
-		return nil, &kms.Error{Kind: kms.ErrValidation, Msg: "sse: the message body cannot be sealed: " + err.Error()}
+		return nil, "", &kms.Error{Kind: kms.ErrValidation, Msg: "sse: the message body cannot be sealed: " + err.Error()}
 	}
 	frame := make([]byte, 0, 3+len(e.blob)+len(body))
 	frame = append(frame, frameVersion)
 	frame = binary.BigEndian.AppendUint16(frame, uint16(len(e.blob)))
 	frame = append(frame, e.blob...)
 	frame = append(frame, body...)
-	return frame, nil
+	return frame, e.cmkARN, nil
 }
 
 // parseFrame checks a frame's layout and splits it into the data key's
@@ -292,13 +451,43 @@ func (s *Sealer) Open(ctx context.Context, owner, region string, frame []byte, a
 	if a, perr := arn.Parse(aad.TopicARN); perr != nil || owner == "" || region == "" || a.Account != owner {
 		return nil, &kms.Error{Kind: kms.ErrAccessDenied, Msg: "sse: SNS opens bodies only for topics of the account it acts for"}
 	}
-	k := openKey{digest: sha256.Sum256(blob), topic: aad.TopicARN, owner: owner, region: region}
-	e, err := acquire(ctx, s, s.opening, k, strings.ToLower(bl.KeyID), func(e *dataKey) error {
-		c := kms.Caller{Service: ServicePrincipal, Account: owner, Region: region}
-		out, err := s.kms.DecryptForService(ctx, c, kms.DecryptInput{
-			CiphertextBlob: blob, Context: map[string]string{ContextKey: aad.TopicARN},
-		})
-		s.called(aad.TopicARN, orElse(out.KeyARN, bl.KeyID), "Decrypt", err)
+	c := kms.Caller{Service: ServicePrincipal, Account: owner, Region: region}
+	return s.open(ctx, topicUse, c, true, aad.TopicARN, blob, bl, body, aad)
+}
+
+// OpenQueue opens a frame SealQueue made for the queue sealedFor, for the
+// receiver c: with managed (SSE-SQS) as the SQS service, else by a Decrypt
+// as c through SQS. The caller wipes the plaintext after use.
+func (s *Sealer) OpenQueue(ctx context.Context, c kms.Caller, sealedFor string, managed bool, frame []byte, aad envelope.BodyAAD) ([]byte, error) {
+	blob, bl, body, err := parseFrame(frame)
+	if err != nil {
+		return nil, err
+	}
+	q, err := queueOf(sealedFor)
+	if err != nil {
+		return nil, err
+	}
+	if managed {
+		return s.open(ctx, queueUse, ownedCaller(q.Region, c.RequestID), true, sealedFor, blob, bl, body, aad)
+	}
+	c.Region = q.Region
+	c.ViaService = queueUse.via(q.Region)
+	return s.open(ctx, queueUse, c, false, sealedFor, blob, bl, body, aad)
+}
+
+// open is Open and OpenQueue: the data key of blob, decrypted by KMS as c
+// (DecryptForService when forService) with resource's encryption context
+// or from the cache, opens body.
+func (s *Sealer) open(ctx context.Context, u use, c kms.Caller, forService bool, resource string, blob []byte, bl *envelope.Blob, body []byte, aad envelope.BodyAAD) ([]byte, error) {
+	k := openKey{digest: sha256.Sum256(blob), resource: resource, who: principalOf(&c)}
+	e, err := acquire(ctx, s, s.opening, k, strings.ToLower(bl.KeyID), s.opt.ReusePeriod, func(e *dataKey) error {
+		in := kms.DecryptInput{CiphertextBlob: blob, Context: u.context(resource)}
+		decrypt := s.kms.Decrypt
+		if forService {
+			decrypt = s.kms.DecryptForService
+		}
+		out, err := decrypt(ctx, c, in)
+		s.called(resource, orElse(out.KeyARN, bl.KeyID), "Decrypt", err)
 		defer envelope.Wipe(out.Plaintext)
 		if err != nil {
 			return err
@@ -339,18 +528,18 @@ func (s *Sealer) fill(ctx context.Context, e *dataKey, blob, key []byte, keyARN 
 
 // acquire returns a usable data key of m[k], calling fetch (once, however
 // many callers miss at the same time) when there is none. An entry is
-// usable while it is younger than ReusePeriod, has been used fewer than
+// usable while it is younger than period, has been used fewer than
 // MaxMessages times, and its CMK still has the revision it had (and is
 // Enabled); otherwise it is dropped and replaced.
 //
 // hint is the CMK's key id when known before the KMS call ("" for an
 // alias): Purge uses it for entries still being fetched.
-func acquire[K comparable](ctx context.Context, s *Sealer, m map[K]*dataKey, k K, hint string, fetch func(e *dataKey) error) (*dataKey, error) {
+func acquire[K comparable](ctx context.Context, s *Sealer, m map[K]*dataKey, k K, hint string, period time.Duration, fetch func(e *dataKey) error) (*dataKey, error) {
 	for {
 		s.mu.Lock()
 		e := m[k]
 		if e == nil {
-			e = &dataKey{done: make(chan struct{}), hint: hint}
+			e = &dataKey{done: make(chan struct{}), hint: hint, period: period}
 			s.sweepLocked()
 			m[k] = e
 			s.mu.Unlock()
@@ -379,7 +568,7 @@ func acquire[K comparable](ctx context.Context, s *Sealer, m map[K]*dataKey, k K
 			}
 			return nil, e.err // the concurrent call's outcome, for the same caller
 		}
-		if s.fresh(ctx, e) && e.uses.Add(1) <= s.opt.MaxMessages {
+		if s.fresh(ctx, e, period) && e.uses.Add(1) <= s.opt.MaxMessages {
 			return e, nil
 		}
 		s.mu.Lock()
@@ -390,18 +579,18 @@ func acquire[K comparable](ctx context.Context, s *Sealer, m map[K]*dataKey, k K
 	}
 }
 
-// fresh reports whether a filled entry is within its reuse period and its
+// fresh reports whether a filled entry is within the reuse period and its
 // CMK is unchanged.
-func (s *Sealer) fresh(ctx context.Context, e *dataKey) bool {
-	if age := s.opt.Now().Sub(e.created); age >= s.opt.ReusePeriod || age < -time.Minute {
+func (s *Sealer) fresh(ctx context.Context, e *dataKey, period time.Duration) bool {
+	if age := s.opt.Now().Sub(e.created); age >= period || age < -time.Minute {
 		return false
 	}
 	rev, err := s.kms.KeyRevision(ctx, e.cmkID)
 	return err == nil && rev == e.rev
 }
 
-// sweepLocked drops expired entries once per reuse period, and everything
-// when a cache is over maxCached.
+// sweepLocked drops expired entries once per Options.ReusePeriod, and
+// everything when a cache is over maxCached.
 func (s *Sealer) sweepLocked() {
 	now := s.opt.Now()
 	full := len(s.sealing) >= maxCached || len(s.opening) >= maxCached
@@ -409,15 +598,15 @@ func (s *Sealer) sweepLocked() {
 		return
 	}
 	s.lastSweep = now
-	sweepMap(s.sealing, now, s.opt.ReusePeriod, len(s.sealing) >= maxCached)
-	sweepMap(s.opening, now, s.opt.ReusePeriod, len(s.opening) >= maxCached)
+	sweepMap(s.sealing, now, len(s.sealing) >= maxCached)
+	sweepMap(s.opening, now, len(s.opening) >= maxCached)
 }
 
-func sweepMap[K comparable](m map[K]*dataKey, now time.Time, period time.Duration, all bool) {
+func sweepMap[K comparable](m map[K]*dataKey, now time.Time, all bool) {
 	for k, e := range m {
 		select {
 		case <-e.done:
-			if all || now.Sub(e.created) >= period {
+			if all || now.Sub(e.created) >= e.period {
 				delete(m, k)
 			}
 		default: // in flight
@@ -467,9 +656,9 @@ func cmkID(keyID string) string {
 	return strings.ToLower(keyID)
 }
 
-func (s *Sealer) called(topicARN, keyARN, op string, err error) {
+func (s *Sealer) called(resourceARN, keyARN, op string, err error) {
 	if s.opt.OnKMSCall != nil {
-		s.opt.OnKMSCall(topicARN, keyARN, op, err)
+		s.opt.OnKMSCall(resourceARN, keyARN, op, err)
 	}
 }
 
