@@ -30,6 +30,8 @@
 #                   3 s per call at 1000 messages, so it gets a small one; if
 #                   a queue runs dry the rate is over the time until then)
 #   RATE [50] latency msgs/s   CONSUMERS [4]
+#   SCENARIOS ["send,recv,fanout,latency"]
+#   VIA [sns] latency through Publish to a raw sqs subscription (sns) or SendMessage (sqs)
 #   TARGETS ["moto sealpost sealpost-plain"]
 #   SEALPOST_ARGS   extra flags for sealpost (e.g. "--store postgres://...")
 #   SEALPOST_BIN    use this sealpost binary instead of building ./cmd/sealpost
@@ -56,6 +58,8 @@ PREFILL_MOTO=${PREFILL_MOTO:-300}
 PREFILL_SEALPOST=${PREFILL_SEALPOST:-100000}
 RATE=${RATE:-50}
 CONSUMERS=${CONSUMERS:-4}
+SCENARIOS=${SCENARIOS:-send,recv,fanout,latency}
+VIA=${VIA:-sns}
 TARGETS=${TARGETS:-"moto sealpost sealpost-plain"}
 SEALPOST_ARGS=${SEALPOST_ARGS:-}
 SEALPOST_BIN=${SEALPOST_BIN:-}
@@ -103,7 +107,7 @@ run_bench() {
 	log "sqsbench against $target ($url): $DURATION per scenario, concurrency $CONCURRENCY${attrs:+, queue attributes $attrs}"
 	"$tmp/sqsbench" -endpoint "$url" ${ca:+-ca "$ca"} ${attrs:+-queue-attrs "$attrs"} -concurrency "$CONCURRENCY" \
 		-duration "$DURATION" -warmup "$WARMUP" -size "$SIZE" -prefill "$prefill" -rate "$RATE" -consumers "$CONSUMERS" \
-		-json >"$tmp/$target.out" 2>"$tmp/$target.err" &
+		-scenarios "$SCENARIOS" -via "$VIA" -json >"$tmp/$target.out" 2>"$tmp/$target.err" &
 	bench_pid=$!
 	wait "$bench_pid" || rc=$?
 	bench_pid=""
@@ -155,7 +159,7 @@ uptime_after=$(uptime)
 log "uptime after: $uptime_after"
 
 echo
-echo "sqs.sh: concurrency $CONCURRENCY, $SIZE-byte bodies, $DURATION per scenario after $WARMUP warm-up; latency at $RATE msgs/s with $CONSUMERS long-polling consumers"
+echo "sqs.sh: concurrency $CONCURRENCY, $SIZE-byte bodies, $DURATION per scenario after $WARMUP warm-up; latency ($VIA) at $RATE msgs/s with $CONSUMERS long-polling consumers"
 echo "Sealpost over https (dev CA, embedded store${SEALPOST_ARGS:+, flags: $SEALPOST_ARGS}); moto_server $(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null || true) over plain HTTP"
 echo "uptime before: $uptime_before"
 echo "uptime after:  $uptime_after"
