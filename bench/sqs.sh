@@ -25,7 +25,7 @@
 #
 # Environment knobs (defaults in brackets):
 #   DURATION [10s] per scenario   WARMUP [2s]   CONCURRENCY [16]   SIZE [1024]
-#   PREFILL_MOTO [300]  PREFILL_SEALPOST [100000] messages before recv
+#   PREFILL_MOTO [300]  PREFILL_SEALPOST [50000] messages before recv
 #                   (moto's ReceiveMessage slows down with the backlog: about
 #                   3 s per call at 1000 messages, so it gets a small one; if
 #                   a queue runs dry the rate is over the time until then)
@@ -55,7 +55,7 @@ WARMUP=${WARMUP:-2s}
 CONCURRENCY=${CONCURRENCY:-16}
 SIZE=${SIZE:-1024}
 PREFILL_MOTO=${PREFILL_MOTO:-300}
-PREFILL_SEALPOST=${PREFILL_SEALPOST:-100000}
+PREFILL_SEALPOST=${PREFILL_SEALPOST:-50000}
 RATE=${RATE:-50}
 CONSUMERS=${CONSUMERS:-4}
 SCENARIOS=${SCENARIOS:-send,recv,fanout,latency}
