@@ -34,10 +34,39 @@
 // of deleted subscriptions are pruned every Options.PruneInterval (one
 // store read per known subscription); Totals keeps their counts.
 //
-// Deliveries without a transport yet (sqs) are parked: looked at once an
-// hour (one lease and one write each) and dropped, counted as Expired and
-// logged by message id, 14 days after their message was published (SQS's
-// longest retention).
+// SQS (Options.Queues, a QueueSender the server bridges to the sqs
+// domain): an sqs subscription's message is sent as the SNS service
+// principal for the topic (aws:SourceArn = topic ARN, aws:SourceAccount =
+// its owner), so the queue policy must allow sns.amazonaws.com, and an
+// encrypted queue's key policy must let it generate data keys, as in AWS.
+// The body is the notification JSON an HTTP subscriber gets (or a
+// confirmation's JSON, for a subscription to another account's queue), or
+// with RawMessageDelivery the message itself with its attributes as SQS
+// message attributes (types kept, Binary decoded; none for a JSON
+// MessageStructure); a raw delivery of a message with more than 10
+// attributes is a client error, not retried (AWS). Failures (queue
+// missing, policy or key refusing, ...) follow AWS's policy for
+// AWS-managed endpoints (awsManagedRetry: 100,015 attempts over 23 days),
+// so a delivery resumes once the queue is fixed; each is counted
+// (Counters.Failed, QueueFailures by code) and logged at WARN once per
+// subscription and code in a row, with the queue and reason, never the
+// body. Without Options.Queues, sqs deliveries are parked: looked at once
+// an hour (one lease and one write each) and dropped, counted as Expired,
+// 14 days after their message was published (SQS's longest retention).
+//
+// Dead letters: a delivery given up (retries exhausted, or a client
+// error) of a subscription whose RedrivePolicy names an SQS queue is sent
+// there through Options.Queues as the subscription would have received it
+// (the notification JSON, or the raw message with its attributes when
+// they fit in SQS's 10), with the attributes RequestID, ErrorCode and
+// ErrorMessage added. A sealed body is opened for that send and wiped
+// after it; the dead-letter queue stores it per its own encryption
+// (sealed, SSE-SQS being on by default). A dead-letter send that fails is
+// retried every 20 s (the endpoint is not tried again: the record carries
+// the dead-letter phase and the error code in its attempt count) and is
+// dropped, counted as Expired, 14 days after publication. DeadLettered
+// counts a delivery once it landed (or when it was dropped without a
+// dead-letter target).
 //
 // Sealed bodies (SSE topics, sns.Meta.Sealed): the body is opened through
 // Options.Opener (as the SNS service, for the topic's account and region)
@@ -50,13 +79,17 @@
 // not usable by SNS, or the record was altered), nothing is sent in any
 // form: the attempt counts as failed and is retried per the delivery
 // policy, so the delivery resumes if the key comes back in time; after the
-// policy it is given up still encrypted: the dead-letter target gets the
-// stored frame (Delivered.Sealed), never plaintext. Each failed open is
+// policy it is given up: without a dead-letter queue it is dropped still
+// encrypted (logged); an SQS dead-letter send needs the body opened, so
+// it waits (retried, see Dead letters) while the key stays unusable; an
+// Options.DeadLetter func gets the stored frame (Delivered.Sealed), never
+// plaintext. Each failed open is
 // logged at WARN with the message id, topic, key ARN and an error code
 // (KMSDisabled, KMSInvalidState, KMSNotFound, KMSAccessDenied, ...), never
 // the body. Confirmations are never sealed. Limits: the string to sign that
-// snssig builds internally, and the string a JSON-structured message's
-// protocol value is decoded into, are not wiped (Go strings).
+// snssig builds internally, the string a JSON-structured message's
+// protocol value is decoded into, and the string the server's queue bridge
+// hands to the sqs domain (sqs.SendInput.Body) are not wiped (Go strings).
 //
 // Signing happens here, off the publish path; a message is signed once per
 // (message, body, signature version) and the signature is shared by all its

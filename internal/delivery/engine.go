@@ -46,8 +46,14 @@ type Options struct {
 	// PruneInterval is how often Run forgets counters and throttle state of
 	// deleted subscriptions (default 1 minute).
 	PruneInterval time.Duration
+	// Queues delivers to sqs subscriptions and to SQS dead-letter queues
+	// (RedrivePolicy deadLetterTargetArn), as the SNS service; nil = sqs
+	// deliveries are parked (see the package doc) and given-up deliveries
+	// go to DeadLetter.
+	Queues QueueSender
 	// DeadLetter receives given-up deliveries of subscriptions with a
-	// RedrivePolicy; nil = they are dropped (logged and counted).
+	// RedrivePolicy when Queues is nil (the stored, possibly sealed body);
+	// nil too = they are dropped (logged and counted).
 	DeadLetter DeadLetterFunc
 	// Opener opens the bodies of messages sealed for SSE topics
 	// (sns.Meta.Sealed) just before they are sent; nil = such deliveries
@@ -77,15 +83,18 @@ type Delivered struct {
 
 // Counters are per-subscription delivery counts since start.
 type Counters struct {
-	Delivered    int64
-	Failed       int64 // failed attempts
-	Retried      int64 // attempts rescheduled
-	DeadLettered int64 // given up
+	Delivered int64
+	Failed    int64 // failed attempts
+	Retried   int64 // attempts rescheduled
+	// DeadLettered counts deliveries given up: dropped without a
+	// dead-letter queue, or once they landed in it.
+	DeadLettered int64
 	// Throttled counts deliveries that had to wait for a slot under
 	// maxReceivesPerSecond (once per wait, not per re-lease).
 	Throttled int64
-	// Expired counts parked deliveries (no transport yet, e.g. sqs) dropped
-	// after parkedMaxAge.
+	// Expired counts deliveries dropped parkedMaxAge after publication:
+	// parked sqs deliveries (no Options.Queues) and given-up deliveries
+	// whose dead-letter queue never took them.
 	Expired int64
 }
 
@@ -122,6 +131,11 @@ type Engine struct {
 	inflight map[dkey]store.Lease
 
 	sigs sigCache
+
+	// queueFails counts failed queue sends by error code; queueLogged
+	// holds, per subscription, the code of its last logged queue failure.
+	queueFails  map[string]int64
+	queueLogged map[string]string
 
 	// acks, while Run runs over a store.BatchAcker, feeds the batching acker.
 	acks chan store.Lease
@@ -167,7 +181,7 @@ func New(st store.Store, svc *sns.Service, signer *snssig.Signer, log *slog.Logg
 	}
 	return &Engine{st: st, svc: svc, signer: signer, log: log, opts: opts,
 		counters: map[string]*Counters{}, buckets: map[string]*bucket{}, inflight: map[dkey]store.Lease{},
-		sigs: sigCache{m: map[sigKey]*sigEntry{}}}
+		sigs: sigCache{m: map[sigKey]*sigEntry{}}, queueFails: map[string]int64{}, queueLogged: map[string]string{}}
 }
 
 // Stats returns a copy of a subscription's counters.
@@ -363,6 +377,8 @@ func (e *Engine) forget(sub string) {
 		delete(e.counters, sub)
 	}
 	delete(e.buckets, sub)
+	delete(e.queueLogged, sub)
+	delete(e.queueLogged, sub+deadLetterKey)
 	e.mu.Unlock()
 }
 
@@ -401,10 +417,12 @@ const (
 	permanent
 )
 
-// A delivery without a transport yet (sqs) is parked: rescheduled every
-// parkFor (one lease and one store write per hour per parked delivery) and
-// given up parkedMaxAge after its message was published, AWS SQS's longest
-// retention: such a message could not be in any queue any more.
+// An sqs delivery on an engine without Options.Queues is parked:
+// rescheduled every parkFor (one lease and one store write per hour per
+// parked delivery) and dropped parkedMaxAge after its message was
+// published, AWS SQS's longest retention: such a message could not be in
+// any queue any more. The same age bounds the retries of a dead-letter
+// send.
 const (
 	parkFor      = time.Hour
 	parkedMaxAge = 14 * 24 * time.Hour
@@ -443,6 +461,11 @@ func (e *Engine) process(ctx context.Context, l store.Lease) {
 	}
 	if sub.Pending && meta.Type == sns.TypeNotification {
 		e.ack(ctx, l)
+		return
+	}
+	if l.Attempts >= deadLetterPhase {
+		// Given up earlier; only its dead-letter send is left.
+		e.giveUp(ctx, topic, sub, l, meta, codeOfNumber(l.Attempts-deadLetterPhase))
 		return
 	}
 	if sub.Protocol != "http" && sub.Protocol != "https" {
@@ -486,11 +509,14 @@ func (e *Engine) process(ctx context.Context, l store.Lease) {
 			envelope.Wipe(body)
 			e.wiped(body)
 		}
-	default:
-		// Email, SMS, SQS, Lambda... would open the body here the same
-		// way (openBody, send, wipe) once they get a transport.
-		// No SQS transport yet: park the delivery (kept, not counted as
-		// an attempt) and look again later, until it is too old.
+	case "sqs":
+		if e.opts.Queues != nil {
+			res, code = e.sendQueue(ctx, topic, sub, l, meta)
+			break
+		}
+		// No queue transport configured: park the delivery (kept, not
+		// counted as an attempt) and look again later, until it is too
+		// old.
 		expires := l.Message.CreatedAt.Add(parkedMaxAge)
 		if !now.Before(expires) {
 			e.count(sub.ARN, func(c *Counters) { c.Expired++ })
@@ -503,6 +529,12 @@ func (e *Engine) process(ctx context.Context, l store.Lease) {
 			next = expires
 		}
 		e.retryLater(ctx, l, l.Attempts, next)
+		return
+	default:
+		// Protocols Sealpost does not deliver to (sns refuses them at
+		// Subscribe): nothing to send.
+		e.log.Warn("no transport for protocol; delivery dropped", "subscription", sub.ARN, "protocol", sub.Protocol, "message_id", l.MessageID)
+		e.ack(ctx, l)
 		return
 	}
 	switch res {
@@ -517,11 +549,10 @@ func (e *Engine) process(ctx context.Context, l store.Lease) {
 			e.retryLater(ctx, l, attempts, e.opts.Now().Add(d))
 			return
 		}
-		count(func(c *Counters) { c.DeadLettered++ })
-		e.giveUp(ctx, sub, l, meta, code)
+		e.giveUp(ctx, topic, sub, l, meta, code)
 	case permanent:
-		count(func(c *Counters) { c.Failed++; c.DeadLettered++ })
-		e.giveUp(ctx, sub, l, meta, code)
+		count(func(c *Counters) { c.Failed++ })
+		e.giveUp(ctx, topic, sub, l, meta, code)
 	}
 }
 
@@ -571,26 +602,73 @@ func (e *Engine) retryLater(ctx context.Context, l store.Lease, attempts int, ne
 	}
 }
 
-// giveUp dead-letters (or drops) a delivery. The body stays as stored
-// (sealed, for SSE topics) on its way to the dead-letter target.
-func (e *Engine) giveUp(ctx context.Context, sub store.Subscription, l store.Lease, meta sns.Meta, code string) {
+// giveUp dead-letters (or drops) a delivery; notifications only (a
+// confirmation that cannot be delivered is dropped). With Options.Queues
+// and an SQS deadLetterTargetArn, the message goes to that queue as the
+// subscription would have received it, opened for the send (the queue
+// stores it per its own encryption), with AWS's RequestID, ErrorCode and
+// ErrorMessage attributes; a send that fails is retried every
+// deadLetterRetry (the endpoint is not tried again) until parkedMaxAge
+// after publication, then dropped and counted as Expired. Without Queues,
+// Options.DeadLetter gets the stored body (sealed, for SSE topics).
+// DeadLettered counts a delivery once it landed, or when it is dropped
+// without a dead-letter target.
+func (e *Engine) giveUp(ctx context.Context, topic store.Topic, sub store.Subscription, l store.Lease, meta sns.Meta, code string) {
+	notify := meta.Type == sns.TypeNotification
 	target := deadLetterTarget(sub)
-	if target != "" && e.opts.DeadLetter != nil {
+	switch {
+	case !notify:
+		e.log.Info("confirmation given up", "subscription", sub.ARN, "message_id", l.MessageID, "type", meta.Type, "reason", code)
+	case target != "" && e.opts.Queues != nil && isQueueARN(target):
+		if err := e.deadLetterToQueue(ctx, topic, sub, l, meta, target, code); err != nil {
+			qe := asQueueError(err)
+			fresh := e.noteQueueFailure(sub.ARN+deadLetterKey, qe.Code)
+			if !e.opts.Now().Before(l.Message.CreatedAt.Add(parkedMaxAge)) {
+				e.count(sub.ARN, func(c *Counters) { c.Expired++ })
+				e.log.Warn("dead-letter queue never took the message; dropped", "subscription", sub.ARN, "message_id", l.MessageID,
+					"dead_letter_target", target, "error_code", qe.Code, "reason", code)
+				break
+			}
+			if fresh {
+				e.log.Warn("dead-letter send failed; retried every 20 s (logged once per subscription and error code)",
+					"subscription", sub.ARN, "message_id", l.MessageID, "dead_letter_target", target, "error_code", qe.Code,
+					"reason", clipReason(qe.Message))
+			}
+			e.retryLater(ctx, l, deadLetterPhase+codeNumber(code), e.opts.Now().Add(deadLetterRetry))
+			return
+		}
+		e.mu.Lock()
+		delete(e.queueLogged, sub.ARN+deadLetterKey)
+		e.mu.Unlock()
+		e.count(sub.ARN, func(c *Counters) { c.DeadLettered++ })
+		e.log.Info("delivery given up; sent to its dead-letter queue", "subscription", sub.ARN, "message_id", l.MessageID,
+			"dead_letter_target", target, "reason", code)
+	case target != "" && e.opts.DeadLetter != nil:
 		d := Delivered{MessageID: l.MessageID, TopicARN: l.Message.TopicARN, Body: l.Message.Body, ErrorCode: code,
 			Sealed: meta.Sealed, KeyARN: meta.KeyARN, Meta: l.Message.Meta, CreatedAt: l.Message.CreatedAt}
 		if err := e.opts.DeadLetter(ctx, target, d); err != nil {
 			e.log.Warn("dead-letter failed; will retry", "subscription", sub.ARN, "message_id", l.MessageID, "err", err)
-			e.retryLater(ctx, l, l.Attempts, e.opts.Now().Add(20*time.Second))
+			e.retryLater(ctx, l, deadLetterPhase+codeNumber(code), e.opts.Now().Add(deadLetterRetry))
 			return
 		}
-	} else if meta.Sealed {
+		e.count(sub.ARN, func(c *Counters) { c.DeadLettered++ })
+	case meta.Sealed:
+		e.count(sub.ARN, func(c *Counters) { c.DeadLettered++ })
 		e.log.Warn("delivery given up, still encrypted", "subscription", sub.ARN, "message_id", l.MessageID,
 			"topic", l.Message.TopicARN, "key", meta.KeyARN, "reason", code, "dead_letter_target", target)
-	} else {
+	default:
+		e.count(sub.ARN, func(c *Counters) { c.DeadLettered++ })
 		e.log.Info("delivery given up", "subscription", sub.ARN, "message_id", l.MessageID, "reason", code, "dead_letter_target", target)
 	}
 	e.ack(ctx, l)
 }
+
+// deadLetterRetry is how long a failed dead-letter send waits.
+const deadLetterRetry = 20 * time.Second
+
+// deadLetterKey suffixes a subscription ARN in queueLogged for its
+// dead-letter queue.
+const deadLetterKey = "\x00dlq"
 
 // bucket spaces one subscription's sends under maxReceivesPerSecond. It
 // hands out send slots in order, one per 1/rate: a delivery that finds no

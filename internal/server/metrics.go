@@ -165,10 +165,17 @@ func (m *metrics) listener(sl *sniffListener, inFlight func() int) {
 type deliveryCollector struct{ eng *delivery.Engine }
 
 var deliveryDesc = prometheus.NewDesc("sealpost_deliveries_total",
-	"Notification delivery outcomes since start: delivered, failed (attempts), retried, dead_lettered (given up), throttled (deliveries that waited for maxReceivesPerSecond), expired (parked sqs deliveries dropped after 14 days).",
+	"Notification delivery outcomes since start: delivered, failed (attempts), retried, dead_lettered (given up: dropped without a dead-letter queue, or landed in it), throttled (deliveries that waited for maxReceivesPerSecond), expired (dropped 14 days after publication: parked sqs deliveries without a queue transport, dead letters their queue never took).",
 	[]string{"outcome"}, nil)
 
-func (c deliveryCollector) Describe(ch chan<- *prometheus.Desc) { ch <- deliveryDesc }
+var queueFailureDesc = prometheus.NewDesc("sealpost_sqs_delivery_failures_total",
+	"Failed sends of SNS deliveries and dead letters into SQS queues since start, by error code (QueueDoesNotExist, AccessDenied when the queue policy does not allow the topic, Kms* when the queue's key refuses SNS, TooManyMessageAttributes, ...).",
+	[]string{"code"}, nil)
+
+func (c deliveryCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- deliveryDesc
+	ch <- queueFailureDesc
+}
 
 func (c deliveryCollector) Collect(ch chan<- prometheus.Metric) {
 	sum := c.eng.Totals() // includes deleted subscriptions: never goes backwards
@@ -178,6 +185,9 @@ func (c deliveryCollector) Collect(ch chan<- prometheus.Metric) {
 	}{{"delivered", sum.Delivered}, {"failed", sum.Failed}, {"retried", sum.Retried},
 		{"dead_lettered", sum.DeadLettered}, {"throttled", sum.Throttled}, {"expired", sum.Expired}} {
 		ch <- prometheus.MustNewConstMetric(deliveryDesc, prometheus.CounterValue, float64(o.v), o.name)
+	}
+	for code, n := range c.eng.QueueFailures() {
+		ch <- prometheus.MustNewConstMetric(queueFailureDesc, prometheus.CounterValue, float64(n), code)
 	}
 }
 

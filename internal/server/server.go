@@ -203,7 +203,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, 
 	if err != nil {
 		return nil, err
 	}
-	s.eng = delivery.New(st, s.sns, s.sign, log, delivery.Options{HTTPClient: hc, LeaseFor: cfg.DeliveryLease, Owner: cfg.NodeID, Opener: sealer})
+	s.eng = delivery.New(st, s.sns, s.sign, log, delivery.Options{HTTPClient: hc, LeaseFor: cfg.DeliveryLease, Owner: cfg.NodeID, Opener: sealer,
+		Queues: queueBridge{s.sqs}})
 	s.met.delivery(s.eng)
 	if cfg.TLSCert == "" {
 		s.tls, err = EnsureDevTLS(filepath.Join(cfg.DataDir, "tls"))

@@ -122,7 +122,9 @@ type SubscribeResult struct {
 
 // Subscribe creates a subscription (or returns the existing one for the same
 // protocol and endpoint). HTTP/S subscriptions start pending and are sent a
-// SubscriptionConfirmation; SQS subscriptions are confirmed at once.
+// SubscriptionConfirmation; SQS subscriptions by the queue's owner are
+// confirmed at once, those to another account's queue start pending and
+// the confirmation is sent into the queue (as AWS does).
 func (s *Service) Subscribe(ctx context.Context, c Caller, topicARN, protocol, endpoint string, attrs map[string]string) (SubscribeResult, error) {
 	if err := checkTopicARN("TopicArn", topicARN); err != nil {
 		return SubscribeResult{}, err
@@ -180,7 +182,11 @@ func (s *Service) Subscribe(ctx context.Context, c Caller, topicARN, protocol, e
 		Attributes: clean,
 		CreatedAt:  now,
 	}
-	if protocol == "http" || protocol == "https" {
+	if protocol == "http" || protocol == "https" || (protocol == "sqs" && !queueOwnedBy(endpoint, c.Account)) {
+		// HTTP/S endpoints, and queues of another account (AWS: only
+		// the queue owner's subscriptions need no confirmation; the
+		// SubscriptionConfirmation goes into the queue, whose reader
+		// confirms with its token).
 		sub.Pending = true
 		sub.Token = newToken()
 		sub.TokenExpiresAt = now.Add(s.opts.ConfirmationTTL)
@@ -219,6 +225,12 @@ func (s *Service) Subscribe(ctx context.Context, c Caller, topicARN, protocol, e
 		}
 	}
 	return SubscribeResult{ARN: sub.ARN, Pending: sub.Pending}, nil
+}
+
+// queueOwnedBy reports whether the queue ARN belongs to account.
+func queueOwnedBy(queueARN, account string) bool {
+	a, err := arn.Parse(queueARN)
+	return err == nil && a.Account == account
 }
 
 func isEmptyPolicy(v string) bool {
