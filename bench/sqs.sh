@@ -121,12 +121,14 @@ run_bench() {
 	grep '^{' "$tmp/$target.out" | tail -n 1 >"$tmp/$target.json" || true
 }
 
+# start_sealpost PORT DATA-DIR: each Sealpost target gets a fresh data dir, so
+# that the second one does not pay for the first one's data (compactions).
 start_sealpost() {
-	local port=$1
-	log "starting sealpost on 127.0.0.1:$port"
-	mkdir -p "$tmp/data"
+	local port=$1 data=$2
+	log "starting sealpost on 127.0.0.1:$port (data dir $data)"
+	mkdir -p "$data"
 	# shellcheck disable=SC2086 # SEALPOST_ARGS is a list of flags
-	"$tmp/sealpost" --listen "127.0.0.1:$port" --data-dir "$tmp/data" $SEALPOST_ARGS >>"$tmp/sealpost.log" 2>&1 &
+	"$tmp/sealpost" --listen "127.0.0.1:$port" --data-dir "$data" $SEALPOST_ARGS >>"$tmp/sealpost.log" 2>&1 &
 	sealpost_pid=$!
 	wait_ready sealpost "$sealpost_pid" "http://127.0.0.1:$port/health" "$tmp/sealpost.log" || die "sealpost did not start"
 }
@@ -146,10 +148,10 @@ for target in $TARGETS; do
 		moto_pid=""
 		;;
 	sealpost | sealpost-plain)
-		start_sealpost "$port"
+		start_sealpost "$port" "$tmp/data-$target"
 		attrs=""
 		[ "$target" = sealpost ] || attrs="SqsManagedSseEnabled=false"
-		run_bench "$target" "https://127.0.0.1:$port" "$PREFILL_SEALPOST" "$tmp/data/tls/ca.pem" "$attrs"
+		run_bench "$target" "https://127.0.0.1:$port" "$PREFILL_SEALPOST" "$tmp/data-$target/tls/ca.pem" "$attrs"
 		stop_pid sealpost "$sealpost_pid" 15
 		sealpost_pid=""
 		;;
@@ -209,7 +211,8 @@ for scen, ms in metrics.items():
         for v in vals[1:]:
             m = vals[0]
             if better and isinstance(m, (int, float)) and isinstance(v, (int, float)) and m and v:
-                ratios.append(f"{v / m:.1f}x")
+                # Throughputs: Sealpost/moto; latencies: how many times lower.
+                ratios.append(f"{v / m:.1f}x" if better == "higher" else f"{m / v:.1f}x lower")
             else:
                 ratios.append("")
         rows.append((scen, label, *[fmt(v) for v in vals], *ratios))
@@ -220,7 +223,7 @@ for scen, ms in metrics.items():
         if x and x.get("note"):
             rows.append((scen, f"{t} note", x["note"], "", "", "", ""))
 
-hdr = ("scenario", "metric", "moto (http)", "sealpost SSE-SQS", "sealpost plain", "SSE-SQS/moto", "plain/moto")
+hdr = ("scenario", "metric", "moto (http)", "sealpost SSE-SQS", "sealpost plain", "SSE-SQS vs moto", "plain vs moto")
 widths = [max(len(str(r[i])) for r in rows + [hdr]) for i in range(len(hdr))]
 def line(r):
     return "  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
