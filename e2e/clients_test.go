@@ -58,7 +58,7 @@ func clientEnv(t *testing.T) []string {
 	}
 	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "BOTO_") {
+		if strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "BOTO_") || strings.HasPrefix(kv, "TARGET=") || strings.HasPrefix(kv, "KMS_TARGET=") {
 			continue
 		}
 		env = append(env, kv)

@@ -3,7 +3,7 @@
 
 Usage: kms_boto3.py ENDPOINT [CA_FILE]
 
-Environment: KMS_TARGET=moto relaxes the checks moto_server does not implement
+Environment: TARGET=moto (or KMS_TARGET=moto) relaxes the checks moto_server does not implement
 (key states on Encrypt/Decrypt, policy conditions, window validation); each
 relaxed check prints "skip". Against Sealpost leave it unset.
 
@@ -19,17 +19,14 @@ import json
 import os
 import sys
 import time
-import traceback
 import uuid
 
-import boto3
-import botocore
-import botocore.exceptions
-from botocore.config import Config
+sys.dont_write_bytecode = True
 
-REGION = "us-east-1"
-TARGET = os.environ.get("KMS_TARGET", "sealpost")
-STRICT = TARGET != "moto"
+import boto3  # noqa: E402
+import botocore.exceptions  # noqa: E402
+
+from checks import REGION, STRICT, TARGET, check, client, expect_error, relax, summary  # noqa: E402
 
 if len(sys.argv) not in (2, 3):
     print("usage: kms_boto3.py ENDPOINT [CA_FILE]", file=sys.stderr)
@@ -41,69 +38,12 @@ PREFIX = "kb3-%s-%s" % (SCHEME, uuid.uuid4().hex[:8])
 ALIAS = "alias/%s-orders" % PREFIX
 CONTEXT = {"purpose": "e2e", "run": PREFIX}
 
-client_kwargs = dict(
-    endpoint_url=ENDPOINT,
-    region_name=REGION,
-    aws_access_key_id="test",
-    aws_secret_access_key="test",
-    config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=30),
-)
-if CA_FILE:
-    client_kwargs["verify"] = CA_FILE
-kms = boto3.client("kms", **client_kwargs)
+kms = client("kms", ENDPOINT, CA_FILE)
 print("boto3 %s / botocore %s against %s (CA %s, target %s), prefix %s" % (
     boto3.__version__, botocore.__version__, ENDPOINT, CA_FILE or "none", TARGET, PREFIX), flush=True)
 X = kms.exceptions
 
-passed = 0
-failed = 0
-relaxed = 0
 state = {}
-
-
-class Relaxed(Exception):
-    """Raised at the end of a check whose strict part was left out for moto."""
-
-
-def check(name):
-    """Decorator: run the function now as one named check."""
-
-    def run(fn):
-        global passed, failed, relaxed
-        try:
-            fn()
-        except Relaxed:
-            relaxed += 1
-            print("skip %s (not implemented by %s)" % (name, TARGET), flush=True)
-        except Exception:  # noqa: BLE001 - every failure is reported, not raised
-            failed += 1
-            print("FAIL %s:\n%s" % (name, traceback.format_exc()), flush=True)
-        else:
-            passed += 1
-            print("ok   %s" % name, flush=True)
-        return fn
-
-    return run
-
-
-def relax():
-    if not STRICT:
-        raise Relaxed()
-
-
-def expect_error(exc_class, code, fn, *args, **kwargs):
-    """Call fn and require that botocore raises exc_class with the wire code given (KMS: 400)."""
-    try:
-        fn(*args, **kwargs)
-    except exc_class as e:
-        err = e.response.get("Error", {})
-        assert err.get("Code") == code, "want code %s, got %r" % (code, e.response)
-        status = e.response["ResponseMetadata"]["HTTPStatusCode"]
-        assert status == 400, "want HTTP 400 for %s, got %d" % (code, status)
-        return e
-    except botocore.exceptions.ClientError as e:  # another error than exc_class
-        raise AssertionError("want %s (%s), got %r" % (exc_class.__name__, code, e.response)) from e
-    raise AssertionError("want %s (%s), the call succeeded" % (exc_class.__name__, code))
 
 
 def state_of(key):
@@ -140,7 +80,7 @@ def _():
     assert kms.describe_key(KeyId=alias_arn)["KeyMetadata"]["KeyId"] == state["id"]
     names = [a["AliasName"] for a in kms.list_aliases(KeyId=state["id"])["Aliases"]]
     assert names == [ALIAS], names
-    expect_error(X.AlreadyExistsException, "AlreadyExistsException", kms.create_alias, AliasName=ALIAS, TargetKeyId=state["id"])
+    expect_error(X.AlreadyExistsException, "AlreadyExistsException", 400, kms.create_alias, AliasName=ALIAS, TargetKeyId=state["id"])
 
 
 @check("encrypt with an encryption context; decrypt without KeyId")
@@ -159,11 +99,11 @@ def _():
 @check("decrypt with a wrong or missing context: InvalidCiphertextException")
 def _():
     for ctx in ({"purpose": "e2e", "run": PREFIX + "-other"}, {"purpose": "e2e"}, {}):
-        expect_error(X.InvalidCiphertextException, "InvalidCiphertextException", kms.decrypt,
+        expect_error(X.InvalidCiphertextException, "InvalidCiphertextException", 400, kms.decrypt,
                      CiphertextBlob=state["old"], EncryptionContext=ctx)
     bad = bytearray(state["old"])
     bad[-1] ^= 1
-    expect_error(X.InvalidCiphertextException, "InvalidCiphertextException", kms.decrypt,
+    expect_error(X.InvalidCiphertextException, "InvalidCiphertextException", 400, kms.decrypt,
                  CiphertextBlob=bytes(bad), EncryptionContext=CONTEXT)
 
 
@@ -203,9 +143,9 @@ def _():
     kms.disable_key(KeyId=state["id"])
     assert state_of(state["id"]) == "Disabled"
     if STRICT:
-        expect_error(X.DisabledException, "DisabledException", kms.encrypt, KeyId=state["id"], Plaintext=b"x")
-        expect_error(X.DisabledException, "DisabledException", kms.decrypt, CiphertextBlob=state["old"], EncryptionContext=CONTEXT)
-        expect_error(X.DisabledException, "DisabledException", kms.generate_data_key, KeyId=ALIAS, KeySpec="AES_256")
+        expect_error(X.DisabledException, "DisabledException", 400, kms.encrypt, KeyId=state["id"], Plaintext=b"x")
+        expect_error(X.DisabledException, "DisabledException", 400, kms.decrypt, CiphertextBlob=state["old"], EncryptionContext=CONTEXT)
+        expect_error(X.DisabledException, "DisabledException", 400, kms.generate_data_key, KeyId=ALIAS, KeySpec="AES_256")
     kms.enable_key(KeyId=state["id"])
     assert state_of(state["id"]) == "Enabled"
     assert kms.decrypt(CiphertextBlob=state["old"], EncryptionContext=CONTEXT)["Plaintext"] == PLAIN
@@ -223,10 +163,10 @@ def _():
     if STRICT:
         assert out["KeyState"] == "PendingDeletion" and out["PendingWindowInDays"] == 7, out
         assert md["PendingDeletionWindowInDays"] == 7, md
-        expect_error(X.KMSInvalidStateException, "KMSInvalidStateException", kms.encrypt, KeyId=state["id"], Plaintext=b"x")
-        expect_error(X.KMSInvalidStateException, "KMSInvalidStateException", kms.decrypt,
+        expect_error(X.KMSInvalidStateException, "KMSInvalidStateException", 400, kms.encrypt, KeyId=state["id"], Plaintext=b"x")
+        expect_error(X.KMSInvalidStateException, "KMSInvalidStateException", 400, kms.decrypt,
                      CiphertextBlob=state["old"], EncryptionContext=CONTEXT)
-        expect_error(X.KMSInvalidStateException, "KMSInvalidStateException", kms.enable_key, KeyId=state["id"])
+        expect_error(X.KMSInvalidStateException, "KMSInvalidStateException", 400, kms.enable_key, KeyId=state["id"])
     kms.cancel_key_deletion(KeyId=state["id"])
     md = kms.describe_key(KeyId=state["id"])["KeyMetadata"]
     assert md["KeyState"] == "Disabled" and not md.get("DeletionDate"), md
@@ -253,12 +193,12 @@ def _():
     if STRICT:
         # AccessDeniedException and ValidationException are not modeled
         # for KMS: botocore raises a plain ClientError.
-        expect_error(botocore.exceptions.ClientError, "AccessDeniedException", kms.encrypt, KeyId=state["id"], Plaintext=b"x",
+        expect_error(botocore.exceptions.ClientError, "AccessDeniedException", 400, kms.encrypt, KeyId=state["id"], Plaintext=b"x",
                      EncryptionContext={"purpose": "forbidden"})
         # A policy that locks the caller out is refused without the bypass flag.
         lockout = {"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:Encrypt", "Resource": "*"}]}
-        expect_error(X.MalformedPolicyDocumentException, "MalformedPolicyDocumentException", kms.put_key_policy,
+        expect_error(X.MalformedPolicyDocumentException, "MalformedPolicyDocumentException", 400, kms.put_key_policy,
                      KeyId=state["id"], PolicyName="default", Policy=json.dumps(lockout))
     relax()
 
@@ -286,11 +226,11 @@ def _():
 
 @check("errors: NotFoundException, ValidationException")
 def _():
-    expect_error(X.NotFoundException, "NotFoundException", kms.describe_key, KeyId="alias/%s-missing" % PREFIX)
-    expect_error(X.NotFoundException, "NotFoundException", kms.describe_key, KeyId=str(uuid.uuid4()))
+    expect_error(X.NotFoundException, "NotFoundException", 400, kms.describe_key, KeyId="alias/%s-missing" % PREFIX)
+    expect_error(X.NotFoundException, "NotFoundException", 400, kms.describe_key, KeyId=str(uuid.uuid4()))
     relax()  # moto accepts any window (and would schedule the deletion)
     for days in (3, 31):
-        expect_error(botocore.exceptions.ClientError, "ValidationException", kms.schedule_key_deletion,
+        expect_error(botocore.exceptions.ClientError, "ValidationException", 400, kms.schedule_key_deletion,
                      KeyId=state["id"], PendingWindowInDays=days)
     assert state_of(state["id"]) == "Enabled"
 
@@ -302,7 +242,4 @@ def _():
     assert base64.b64encode(r)
 
 
-if relaxed:
-    print("kms-boto3: %d check(s) relaxed for %s" % (relaxed, TARGET))
-print("kms-boto3: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+summary("kms-boto3")

@@ -13,16 +13,14 @@ can share one server.
 
 import json
 import sys
-import traceback
 import uuid
 
-import boto3
-import botocore
-import botocore.exceptions
-from botocore.config import Config
+sys.dont_write_bytecode = True
 
-ACCOUNT = "000000000000"
-REGION = "us-east-1"
+import boto3  # noqa: E402
+import botocore.exceptions  # noqa: E402
+
+from checks import ACCOUNT, REGION, check, client, expect_error, summary  # noqa: E402
 
 if len(sys.argv) not in (2, 3):
     print("usage: sns_boto3.py ENDPOINT [CA_FILE]", file=sys.stderr)
@@ -32,62 +30,10 @@ CA_FILE = sys.argv[2] if len(sys.argv) == 3 else None
 SCHEME = ENDPOINT.split(":", 1)[0]
 PREFIX = "b3-%s-%s" % (SCHEME, uuid.uuid4().hex[:8])
 
-client_kwargs = dict(
-    endpoint_url=ENDPOINT,
-    region_name=REGION,
-    aws_access_key_id="test",
-    aws_secret_access_key="test",
-    config=Config(
-        retries={"total_max_attempts": 1, "mode": "standard"},
-        connect_timeout=10,
-        read_timeout=30,
-    ),
-)
-if CA_FILE:
-    client_kwargs["verify"] = CA_FILE
-sns = boto3.client("sns", **client_kwargs)
+sns = client("sns", ENDPOINT, CA_FILE)
 print("boto3 %s / botocore %s against %s (CA %s), prefix %s" % (
     boto3.__version__, botocore.__version__, ENDPOINT, CA_FILE or "none", PREFIX), flush=True)
 X = sns.exceptions
-
-passed = 0
-failed = 0
-
-
-def check(name):
-    """Decorator: run the function now as one named check."""
-
-    def run(fn):
-        global passed, failed
-        try:
-            fn()
-        except Exception:  # noqa: BLE001 - every failure is reported, not raised
-            failed += 1
-            print("FAIL %s:\n%s" % (name, traceback.format_exc()), flush=True)
-        else:
-            passed += 1
-            print("ok   %s" % name, flush=True)
-        return fn
-
-    return run
-
-
-def expect_error(exc_class, code, status, fn, *args, **kwargs):
-    """Call fn and require that botocore raises exc_class with the wire code and HTTP status given."""
-    try:
-        fn(*args, **kwargs)
-    except exc_class as e:
-        err = e.response.get("Error", {})
-        meta = e.response.get("ResponseMetadata", {})
-        assert err.get("Code") == code, "code %r, want %r (%s)" % (err.get("Code"), code, e.response)
-        assert meta.get("HTTPStatusCode") == status, "status %r, want %r (%s)" % (meta.get("HTTPStatusCode"), status, e.response)
-        assert err.get("Type") == "Sender", "error type %r, want Sender (%s)" % (err.get("Type"), e.response)
-        assert err.get("Message"), "empty error message: %s" % e.response
-        assert meta.get("RequestId"), "no RequestId in error response: %s" % e.response
-        return e
-    except botocore.exceptions.ClientError as e:
-        raise AssertionError("want %s (%s), got %s: %s" % (exc_class.__name__, code, type(e).__name__, e.response))
-    raise AssertionError("want %s (%s), call succeeded" % (exc_class.__name__, code))
 
 
 def topic_arn(name):
@@ -507,5 +453,4 @@ def _():
     assert not [a for a in arns if (":" + PREFIX) in a], "left over: %s" % [a for a in arns if PREFIX in a]
 
 
-print("boto3: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+summary("boto3")

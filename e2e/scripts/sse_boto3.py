@@ -19,15 +19,14 @@ failure.
 
 import sys
 import time
-import traceback
 import uuid
 
-import boto3
-import botocore
-import botocore.exceptions
-from botocore.config import Config
+sys.dont_write_bytecode = True
 
-REGION = "us-east-1"
+import boto3  # noqa: E402
+import botocore.exceptions  # noqa: E402
+
+from checks import check, client, expect_error, summary  # noqa: E402
 
 if len(sys.argv) != 6:
     print("usage: sse_boto3.py HTTPS_ENDPOINT CA_FILE HTTP_ENDPOINT SUBSCRIBER_URL MARKER", file=sys.stderr)
@@ -36,56 +35,13 @@ HTTPS, CA_FILE, HTTP, SUBSCRIBER, MARKER = sys.argv[1:]
 PREFIX = "sb3-%s" % uuid.uuid4().hex[:8]
 
 
-def clients(endpoint, verify):
-    kw = dict(
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=30),
-    )
-    if verify:
-        kw["verify"] = verify
-    return boto3.client("sns", **kw), boto3.client("kms", **kw)
-
-
-sns, kms = clients(HTTPS, CA_FILE)
-plain_sns, _ = clients(HTTP, None)
+sns = client("sns", HTTPS, CA_FILE)
+kms = client("kms", HTTPS, CA_FILE)
+plain_sns = client("sns", HTTP)
 print("boto3 %s / botocore %s against %s (CA %s) and %s, prefix %s" % (
     boto3.__version__, botocore.__version__, HTTPS, CA_FILE, HTTP, PREFIX), flush=True)
 
-passed = 0
-failed = 0
 state = {}
-
-
-def check(name):
-    """Decorator: run the function now as one named check."""
-
-    def run(fn):
-        global passed, failed
-        try:
-            fn()
-        except Exception:  # noqa: BLE001 - every failure is reported, not raised
-            failed += 1
-            print("FAIL %s:\n%s" % (name, traceback.format_exc()), flush=True)
-        else:
-            passed += 1
-            print("ok   %s" % name, flush=True)
-        return fn
-
-    return run
-
-
-def expect_error(code, status, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except botocore.exceptions.ClientError as e:
-        got = e.response["Error"]["Code"]
-        got_status = e.response["ResponseMetadata"]["HTTPStatusCode"]
-        assert (got, got_status) == (code, status), "want %s %d, got %s %d: %s" % (code, status, got, got_status, e)
-        return
-    raise AssertionError("want %s %d, the call succeeded" % (code, status))
 
 
 @check("create a key and an alias")
@@ -127,8 +83,8 @@ def _():
 
 @check("over plain HTTP: InvalidSecurity 403")
 def _():
-    expect_error("InvalidSecurity", 403, plain_sns.publish, TopicArn=state["topic"], Message=MARKER + "-http")
-    expect_error("InvalidSecurity", 403, plain_sns.get_topic_attributes, TopicArn=state["topic"])
+    expect_error(botocore.exceptions.ClientError, "InvalidSecurity", 403, plain_sns.publish, TopicArn=state["topic"], Message=MARKER + "-http")
+    expect_error(botocore.exceptions.ClientError, "InvalidSecurity", 403, plain_sns.get_topic_attributes, TopicArn=state["topic"])
 
 
 @check("switch the topic to the key ARN and publish")
@@ -139,5 +95,4 @@ def _():
     sns.publish(TopicArn=state["topic"], Message=MARKER + "-arn")
 
 
-print("sse-boto3: %d passed, %d failed" % (passed, failed), flush=True)
-sys.exit(1 if failed else 0)
+summary("sse-boto3")

@@ -124,3 +124,33 @@ func RemoveStatement(doc []byte, sid string, o Options) (out []byte, removed, re
 	}
 	return d.encode(), removed, len(kept), nil
 }
+
+// GrantStatement is the statement AddPermission writes in SNS and SQS:
+// Sid, Effect Allow, Principal {"AWS": principals}, Action, Resource, in
+// AWS's member order, a single principal or action as a string and several
+// as a list, as AWS writes them.
+func GrantStatement(sid string, principals, actions []string, resource string) ([]byte, error) {
+	return json.Marshal(grantStatement{
+		Sid: sid, Effect: "Allow", Principal: grantPrincipal{AWS: oneOrMany(principals)},
+		Action: oneOrMany(actions), Resource: resource,
+	})
+}
+
+type grantStatement struct {
+	Sid       string         `json:"Sid"`
+	Effect    string         `json:"Effect"`
+	Principal grantPrincipal `json:"Principal"`
+	Action    any            `json:"Action"`
+	Resource  string         `json:"Resource"`
+}
+
+type grantPrincipal struct {
+	AWS any `json:"AWS"`
+}
+
+func oneOrMany(v []string) any {
+	if len(v) == 1 {
+		return v[0]
+	}
+	return v
+}

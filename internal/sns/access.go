@@ -108,58 +108,31 @@ func init() {
 	}
 }
 
+// subject is c as the policy package sees it.
+func (c *Caller) subject() policy.Subject {
+	return policy.Subject{Account: c.Account, Principal: c.Principal, UserID: c.UserID, SourceIP: c.SourceIP,
+		Secure: c.Secure, Identity: c.IdentityPolicy, Service: c.Service, SourceARN: c.SourceARN, SourceAccount: c.SourceAccount}
+}
+
 // request builds the policy request of c doing action on resource; keys
-// are extra condition keys (nil for none). The global keys
-// aws:PrincipalAccount, aws:PrincipalArn, aws:username, aws:userid,
-// aws:SourceIp, aws:SecureTransport and aws:CurrentTime come from the
-// typed fields (policy.Request derives them); aws:SourceArn and
-// aws:SourceAccount are set only for service principals.
+// are extra condition keys (nil for none): policy.Subject.Request.
 func (s *Service) request(c *Caller, action, resource string, keys map[string][]string, req *policy.Request) {
-	*req = policy.Request{
-		Principal:       policy.Principal{Account: c.Account, ARN: c.Principal, UserID: c.UserID},
-		Action:          iamAction[action],
-		Resource:        resource,
-		SourceIP:        c.SourceIP,
-		SecureTransport: c.Secure,
-		Time:            s.now(),
-		Context:         keys,
-	}
-	if c.Service != "" {
-		req.Principal = policy.Principal{Service: c.Service}
-		ctx := make(map[string][]string, len(keys)+2)
-		for k, v := range keys {
-			ctx[k] = v
-		}
-		if c.SourceARN != "" {
-			ctx["aws:SourceArn"] = []string{c.SourceARN}
-		}
-		if c.SourceAccount != "" {
-			ctx["aws:SourceAccount"] = []string{c.SourceAccount}
-		}
-		req.Context = ctx
-	}
+	sub := c.subject()
+	sub.Request(iamAction[action], resource, keys, s.now(), req)
 }
 
 // account is the account c acts in: "" for anonymous callers and service
 // principals.
 func (c *Caller) account() string {
-	if c.Service != "" {
-		return ""
-	}
-	return c.Account
+	sub := c.subject()
+	return sub.ActingAccount()
 }
 
-// identityDecision is what c's identity policy says about req: Allow for a
-// principal without one (it may do everything in its own account),
-// NotApplicable for an anonymous caller or a service principal.
+// identityDecision is what c's identity policy says about req
+// (policy.Subject.IdentityDecision).
 func identityDecision(c *Caller, req *policy.Request) policy.Decision {
-	if c.account() == "" {
-		return policy.NotApplicable
-	}
-	if c.IdentityPolicy == nil {
-		return policy.Allow
-	}
-	return c.IdentityPolicy.Evaluate(req)
+	sub := c.subject()
+	return sub.IdentityDecision(req)
 }
 
 // authorizeTopic decides c doing action on the topic owned by owner with
@@ -201,33 +174,9 @@ func (s *Service) authorizeIdentity(c *Caller, action, resource string) error {
 	return denied(c, action, resource, id, policy.NotApplicable, true)
 }
 
-// denied words a refusal as AWS does:
-//
-//	User: <principal> is not authorized to perform: SNS:<action> on
-//	resource: <arn> <reason>
-//
-// where the reason names the policy kind that denied or failed to allow.
+// denied is the refusal of c doing action on resource, worded as AWS does
+// (policy.Subject.Refusal).
 func denied(c *Caller, action, resource string, id, res policy.Decision, same bool) error {
-	who := c.Principal
-	if c.Service != "" {
-		who = c.Service
-	}
-	if who == "" {
-		who = "anonymous"
-	}
-	if c.Service != "" {
-		id = policy.Allow // only a resource policy can let a service in
-	}
-	var reason string
-	switch {
-	case id == policy.Deny:
-		reason = "with an explicit deny in an identity-based policy"
-	case res == policy.Deny:
-		reason = "with an explicit deny in a resource-based policy"
-	case id != policy.Allow && (same || res == policy.Allow || res == policy.AllowAccount):
-		reason = "because no identity-based policy allows the SNS:" + action + " action"
-	default:
-		reason = "because no resource-based policy allows the SNS:" + action + " action"
-	}
-	return errf(ErrAuthorization, "User: %s is not authorized to perform: SNS:%s on resource: %s %s", who, action, resource, reason)
+	sub := c.subject()
+	return &Error{Kind: ErrAuthorization, Message: sub.Refusal("SNS:"+action, resource, id, res, same)}
 }

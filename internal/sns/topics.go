@@ -535,10 +535,7 @@ func (s *Service) AddPermission(ctx context.Context, c Caller, topicARN, label s
 	if _, err := s.accessTopic(ctx, &c, actAddPermission, topicARN, nil); err != nil {
 		return err
 	}
-	stmt, err := json.Marshal(permissionStatement{
-		Sid: label, Effect: "Allow", Principal: permissionPrincipal{AWS: oneOrMany(principals)},
-		Action: oneOrMany(acts), Resource: topicARN,
-	})
+	stmt, err := policy.GrantStatement(label, principals, acts, topicARN)
 	if err != nil {
 		return err
 	}
@@ -570,29 +567,6 @@ func (s *Service) AddPermission(ctx context.Context, c Caller, topicARN, label s
 	})
 	s.writeEnd(topicARN)
 	return storeErr(err, ErrNotFound, "Topic does not exist")
-}
-
-// permissionStatement is the statement AddPermission writes, members in
-// AWS's order.
-type permissionStatement struct {
-	Sid       string              `json:"Sid"`
-	Effect    string              `json:"Effect"`
-	Principal permissionPrincipal `json:"Principal"`
-	Action    any                 `json:"Action"`
-	Resource  string              `json:"Resource"`
-}
-
-type permissionPrincipal struct {
-	AWS any `json:"AWS"`
-}
-
-// oneOrMany writes a single value as a string and several as a list, as
-// AWS does in the statements AddPermission writes.
-func oneOrMany(v []string) any {
-	if len(v) == 1 {
-		return v[0]
-	}
-	return v
 }
 
 var snsActionRE = regexp.MustCompile(`^(\*|[A-Z][A-Za-z]{2,40})$`)

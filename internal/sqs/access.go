@@ -106,47 +106,30 @@ func iamActionName(action string) string {
 	return action
 }
 
-// request builds the policy request of c doing action on resource.
+// subject is c as the policy package sees it.
+func (c *Caller) subject() policy.Subject {
+	return policy.Subject{Account: c.Account, Principal: c.Principal, UserID: c.UserID, SourceIP: c.SourceIP,
+		Secure: c.Secure, Identity: c.IdentityPolicy, Service: c.Service, SourceARN: c.SourceARN, SourceAccount: c.SourceAccount}
+}
+
+// request builds the policy request of c doing action on resource
+// (policy.Subject.Request).
 func (s *Service) request(c *Caller, action, resource string, req *policy.Request) {
-	*req = policy.Request{
-		Principal:       policy.Principal{Account: c.Account, ARN: c.Principal, UserID: c.UserID},
-		Action:          "sqs:" + action,
-		Resource:        resource,
-		SourceIP:        c.SourceIP,
-		SecureTransport: c.Secure,
-		Time:            s.now(),
-	}
-	if c.Service != "" {
-		req.Principal = policy.Principal{Service: c.Service}
-		ctx := make(map[string][]string, 2)
-		if c.SourceARN != "" {
-			ctx["aws:SourceArn"] = []string{c.SourceARN}
-		}
-		if c.SourceAccount != "" {
-			ctx["aws:SourceAccount"] = []string{c.SourceAccount}
-		}
-		req.Context = ctx
-	}
+	sub := c.subject()
+	sub.Request("sqs:"+action, resource, nil, s.now(), req)
 }
 
 // account is the account c acts in: "" for anonymous callers and service
 // principals.
 func (c *Caller) account() string {
-	if c.Service != "" {
-		return ""
-	}
-	return c.Account
+	sub := c.subject()
+	return sub.ActingAccount()
 }
 
 // identityDecision is what c's identity policy says about req.
 func identityDecision(c *Caller, req *policy.Request) policy.Decision {
-	if c.account() == "" {
-		return policy.NotApplicable
-	}
-	if c.IdentityPolicy == nil {
-		return policy.Allow
-	}
-	return c.IdentityPolicy.Evaluate(req)
+	sub := c.subject()
+	return sub.IdentityDecision(req)
 }
 
 // authorizeQueue decides c doing action on q.
@@ -195,31 +178,11 @@ func (s *Service) authorizeIdentity(c *Caller, action, resource string) error {
 	return denied(c, action, resource, id, policy.NotApplicable, true)
 }
 
-// denied words a refusal as AWS does:
-//
-//	User: <principal> is not authorized to perform: sqs:<action> on
-//	resource: <arn> <reason>
+// denied is the refusal of c doing action on resource, worded as AWS does
+// (policy.Subject.Refusal).
 func denied(c *Caller, action, resource string, id, res policy.Decision, same bool) error {
-	who := c.Principal
-	if c.Service != "" {
-		who = c.Service
-		id = policy.Allow // only a resource policy can let a service in
-	}
-	if who == "" {
-		who = "anonymous"
-	}
-	var reason string
-	switch {
-	case id == policy.Deny:
-		reason = "with an explicit deny in an identity-based policy"
-	case res == policy.Deny:
-		reason = "with an explicit deny in a resource-based policy"
-	case id != policy.Allow && (same || res == policy.Allow || res == policy.AllowAccount):
-		reason = "because no identity-based policy allows the sqs:" + action + " action"
-	default:
-		reason = "because no resource-based policy allows the sqs:" + action + " action"
-	}
-	return errf(ErrAccessDenied, "User: %s is not authorized to perform: sqs:%s on resource: %s %s", who, action, resource, reason)
+	sub := c.subject()
+	return &Error{Kind: ErrAccessDenied, Message: sub.Refusal("sqs:"+action, resource, id, res, same)}
 }
 
 // permissionActions are the actions AddPermission may grant (AWS's list).
@@ -230,29 +193,6 @@ var permissionActions = map[string]bool{
 
 // maxPermissionActions is how many actions one AddPermission may grant.
 const maxPermissionActions = 7
-
-// permissionStatement is the statement AddPermission writes, members in
-// AWS's order.
-type permissionStatement struct {
-	Sid       string              `json:"Sid"`
-	Effect    string              `json:"Effect"`
-	Principal permissionPrincipal `json:"Principal"`
-	Action    any                 `json:"Action"`
-	Resource  string              `json:"Resource"`
-}
-
-type permissionPrincipal struct {
-	AWS any `json:"AWS"`
-}
-
-// oneOrMany writes one value as a string and several as a list, as AWS
-// does in the statements AddPermission writes.
-func oneOrMany(v []string) any {
-	if len(v) == 1 {
-		return v[0]
-	}
-	return v
-}
 
 func invalidLabel(label, reason string) error {
 	return errf(ErrInvalidParameterValue, "Value %s for parameter Label is invalid. Reason: %s", label, reason)
@@ -296,10 +236,7 @@ func (s *Service) AddPermission(ctx context.Context, c *Caller, queueURL, label 
 	if err != nil {
 		return err
 	}
-	stmt, err := json.Marshal(permissionStatement{
-		Sid: label, Effect: "Allow", Principal: permissionPrincipal{AWS: oneOrMany(principals)},
-		Action: oneOrMany(acts), Resource: q.arn,
-	})
+	stmt, err := policy.GrantStatement(label, principals, acts, q.arn)
 	if err != nil {
 		return err
 	}
