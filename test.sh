@@ -36,7 +36,7 @@ done
 # The SNS, KMS and delivery suites once more, on the PostgreSQL store (the
 # tests start a throwaway PostgreSQL).
 SEALPOST_TEST_STORE=postgres go test -count=1 -timeout 10m ./internal/server ./internal/delivery
-SEALPOST_TEST_STORE=postgres go test -count=1 -timeout 10m -run 'TestBoto3|TestCrashLoop|TestWrongRootKeyRefusesStart|TestKMSKeysSurviveRestartAndTamper|TestSSE|TestSQSBoto3|TestSQSPlaintextScan' -skip 'TestSSETerraform|TestSSEAWSCLI' ./e2e
+SEALPOST_TEST_STORE=postgres go test -count=1 -timeout 10m -run 'TestBoto3|TestCrashLoop|TestWrongRootKeyRefusesStart|TestKMSKeysSurviveRestartAndTamper|TestSSE|TestSQSBoto3|TestSQSPlaintextScan|TestSQSCrashLoop' -skip 'TestSSETerraform|TestSSEAWSCLI' ./e2e
 # Everything, on the default embedded store; PostgreSQL-only tests (driver
 # conformance, scale-out) start their own server. The e2e tests drive the
 # real binary (built without -race) from outside, so the race detector would

@@ -82,6 +82,8 @@ type QueueCounts struct {
 //     Receive, DeleteMessage, ChangeVisibility, MoveMessage, Purge,
 //     ExpireBefore) is atomic and synced to stable storage before it
 //     returns. SendMessages writes all of its messages or none.
+//     ExpireBefore may delete in batches, each atomic: after a crash or an
+//     error part of the expired messages may be left for the next call.
 //   - Leasing: Receive hands a message to one caller until its VisibleAt;
 //     concurrent receivers (goroutines, and nodes sharing a PostgreSQL
 //     database) never get the same message while it is leased.
@@ -90,11 +92,16 @@ type QueueCounts struct {
 //     as in a standard SQS queue).
 //   - Time: the store never reads the clock; callers pass now. Times are
 //     stored with at least microsecond precision.
-//   - Memory: a backlog lives on disk (or in the database); Receive reads
-//     an index ordered by (queue, VisibleAt, sequence), not the queue.
-//     Counts and ExpireBefore may scan the queue's messages.
-//   - Long polling: there is no wake-up hint yet; the domain polls Receive
-//     (a LISTEN/NOTIFY hint, like Waker for deliveries, can come later).
+//   - Memory and cost: a backlog (millions of messages) lives on disk (or
+//     in the database); nothing holds a queue's messages in memory.
+//     Receive reads an index ordered by (queue, VisibleAt, sequence), not
+//     the queue. Counts answers every GetQueueAttributes and must not read
+//     the message records (it may read the not-yet-visible part of that
+//     index); ExpireBefore reads a send-time index, so its cost is the
+//     messages it expires.
+//   - Long polling: drivers shared by several processes implement
+//     QueueWaker (a hint that another node sent to a queue); the domain
+//     still polls Receive as the truth.
 //   - Identities (account, region, queue name) never contain NUL.
 type QueueStore interface {
 	// CreateQueue stores q with Revision 1 unless a queue with its key
@@ -144,6 +151,16 @@ type QueueStore interface {
 // messages on another node (PostgreSQL LISTEN/NOTIFY). It is only a hint:
 // the SQS domain still polls Receive. fn is called from the driver's
 // goroutine and must not block.
+//
+// OnQueueMessages registers fn (it may be called more than once; every fn
+// is called). A hint for a queue comes after the write that sent to it
+// (SendMessages, or MoveMessage into it) committed, on every handle over
+// the same database, the sending one included; hints may be coalesced,
+// late, or lost (e.g. while a driver reconnects).
+//
+// The embedded driver (pebblestore) does not implement it: it is
+// single-process, so every send happens in the process that waits, and the
+// SQS domain's in-process signal covers it.
 type QueueWaker interface {
 	OnQueueMessages(fn func(QueueKey))
 }

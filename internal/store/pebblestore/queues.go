@@ -26,10 +26,12 @@ import (
 //	M/<account>\x00<region>\x00<name>\x00<seq:8>            message (JSON)
 //	V/<account>\x00<region>\x00<name>\x00<visible:8><seq:8> visibility index; value 1 byte:
 //	                                                        1 = received at least once
+//	S/<account>\x00<region>\x00<name>\x00<sent:8><seq:8>    sent-time index (retention); no value
 //
-// <seq:8> and <visible:8> (unix ns) are big-endian, so a queue's messages
-// sort in send order and its V/ keys by visibility time: Receive reads V/ up
-// to now, never the whole queue. Queue names never contain NUL, so the
+// <seq:8>, <visible:8> and <sent:8> (unix ns) are big-endian, so a queue's
+// messages sort in send order, its V/ keys by visibility time and its S/
+// keys by send time: Receive reads V/ up to now and ExpireBefore S/ up to
+// its time, never the whole queue. Queue names never contain NUL, so the
 // trailing NUL keeps one queue's keys apart from another's whose name it
 // prefixes.
 //
@@ -39,6 +41,15 @@ import (
 // it. Queue record writes also hold cpMu. The send sequence lives in memory
 // (per queue, taken from the last M/ key on first use), so it keeps growing
 // across restarts.
+//
+// Counts must be cheap on a queue of millions of messages (it answers every
+// GetQueueAttributes): the queue's state keeps its number of messages (M/
+// keys), counted from V/ once per process on first use and then maintained
+// by every write under the queue's lock, so Counts reads only the V/ keys
+// after now (messages in flight or delayed) and derives the visible ones.
+// ExpireBefore deletes in batches of expireChunk messages (each batch
+// atomic and synced), releasing the queue's lock between them, so a large
+// expiry neither builds one huge batch nor stalls the queue.
 
 // queueLocks holds the per-queue state; its zero value is ready. A state
 // is made for an existing queue on first use and kept (also after the queue
@@ -52,7 +63,37 @@ type queueLocks struct {
 type queueState struct {
 	mu  sync.RWMutex
 	seq atomic.Uint64
+	// n is the queue's number of messages while counted is true. Writers
+	// change it under mu (shared for sends) just before they commit, and
+	// clear counted when a commit fails (the next Counts counts again).
+	n       atomic.Int64
+	counted atomic.Bool
 }
+
+// add adds d to the message count, if it is being kept.
+func (st *queueState) add(d int) {
+	if st.counted.Load() {
+		st.n.Add(int64(d))
+	}
+}
+
+// reset sets the message count to n (known exactly under the exclusive lock).
+func (st *queueState) reset(n int64) {
+	st.n.Store(n)
+	st.counted.Store(true)
+}
+
+// failed forgets the count after a failed commit: the write may or may
+// not have landed.
+func (st *queueState) failed(err error) error {
+	if err != nil {
+		st.counted.Store(false)
+	}
+	return err
+}
+
+// expireChunk is how many messages one ExpireBefore batch deletes.
+const expireChunk = 1000
 
 func (s *Store) queueState(k store.QueueKey) (*queueState, error) {
 	s.queues.mu.Lock()
@@ -84,6 +125,13 @@ func queueRecKey(k store.QueueKey) []byte { return key('Q', k.Account, k.Region,
 func msgPrefix(k store.QueueKey) []byte { return append(key('M', k.Account, k.Region, k.Name), 0) }
 
 func visPrefix(k store.QueueKey) []byte { return append(key('V', k.Account, k.Region, k.Name), 0) }
+
+func sentPrefix(k store.QueueKey) []byte { return append(key('S', k.Account, k.Region, k.Name), 0) }
+
+func sentKey(k store.QueueKey, sentAt time.Time, seq uint64) []byte {
+	b := binary.BigEndian.AppendUint64(sentPrefix(k), unixNanos(sentAt))
+	return binary.BigEndian.AppendUint64(b, seq)
+}
 
 func msgKey(k store.QueueKey, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(msgPrefix(k), seq)
@@ -134,9 +182,20 @@ func (s *Store) CreateQueue(ctx context.Context, q store.Queue) (store.Queue, er
 	if q.Tags == nil {
 		q.Tags = map[string]string{}
 	}
-	if err := s.db.Set(queueRecKey(q.QueueKey), mustJSON(q), pebble.Sync); err != nil {
+	// A new queue is empty: its count is kept from the start. The state's
+	// lock is held across the write so that no message write (they check
+	// that the queue exists under it) runs before the count is set.
+	st, err := s.queueState(q.QueueKey)
+	if err != nil {
 		return store.Queue{}, err
 	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err := s.db.Set(queueRecKey(q.QueueKey), mustJSON(q), pebble.Sync); err != nil {
+		st.counted.Store(false)
+		return store.Queue{}, err
+	}
+	st.reset(0)
 	return q, nil
 }
 
@@ -181,7 +240,7 @@ func copyMap(m map[string]string) map[string]string {
 func (s *Store) DeleteQueue(ctx context.Context, k store.QueueKey) error {
 	s.cpMu.Lock()
 	defer s.cpMu.Unlock()
-	_, unlock, err := s.lockQueue(k, false)
+	st, unlock, err := s.lockQueue(k, false)
 	if err != nil {
 		return err
 	}
@@ -190,13 +249,21 @@ func (s *Store) DeleteQueue(ctx context.Context, k store.QueueKey) error {
 	defer b.Close()
 	deleteMessages(b, k)
 	b.Delete(queueRecKey(k), nil)
-	return b.Commit(pebble.Sync)
+	st.reset(0) // a queue created again under the name starts empty
+	return st.failed(b.Commit(pebble.Sync))
 }
 
 func deleteMessages(b *pebble.Batch, k store.QueueKey) {
-	mp, vp := msgPrefix(k), visPrefix(k)
-	b.DeleteRange(mp, prefixEnd(mp), nil)
-	b.DeleteRange(vp, prefixEnd(vp), nil)
+	for _, p := range [][]byte{msgPrefix(k), visPrefix(k), sentPrefix(k)} {
+		b.DeleteRange(p, prefixEnd(p), nil)
+	}
+}
+
+// deleteMsg adds to b the deletion of message seq (m) with its index keys.
+func deleteMsg(b *pebble.Batch, k store.QueueKey, seq uint64, m store.QueueMessage) {
+	b.Delete(msgKey(k, seq), nil)
+	b.Delete(visKey(k, m.VisibleAt, seq), nil)
+	b.Delete(sentKey(k, m.SentAt, seq), nil)
 }
 
 func (s *Store) ListQueues(ctx context.Context, account, region, prefix string, p store.Page) ([]store.Queue, string, error) {
@@ -286,6 +353,8 @@ func putNew(b *pebble.Batch, k store.QueueKey, st *queueState, m store.QueueMess
 	seq := st.seq.Add(1)
 	b.Set(msgKey(k, seq), mustJSON(m), nil)
 	b.Set(visKey(k, m.VisibleAt, seq), visFlag(m), nil)
+	b.Set(sentKey(k, m.SentAt, seq), nil, nil)
+	st.add(1)
 }
 
 func (s *Store) SendMessages(ctx context.Context, k store.QueueKey, ms []store.QueueMessage) error {
@@ -299,7 +368,7 @@ func (s *Store) SendMessages(ctx context.Context, k store.QueueKey, ms []store.Q
 	for _, m := range ms {
 		putNew(b, k, st, m)
 	}
-	return b.Commit(pebble.Sync)
+	return st.failed(b.Commit(pebble.Sync))
 }
 
 func newHandle(seq uint64, count int) string {
@@ -388,7 +457,7 @@ func (s *Store) byHandle(k store.QueueKey, h string) (store.QueueMessage, uint64
 }
 
 func (s *Store) DeleteMessage(ctx context.Context, k store.QueueKey, handle string) error {
-	_, unlock, err := s.lockQueue(k, false)
+	st, unlock, err := s.lockQueue(k, false)
 	if err != nil {
 		return err
 	}
@@ -399,9 +468,9 @@ func (s *Store) DeleteMessage(ctx context.Context, k store.QueueKey, handle stri
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
-	b.Delete(msgKey(k, seq), nil)
-	b.Delete(visKey(k, m.VisibleAt, seq), nil)
-	return s.commitUnlock(b, unlock)
+	deleteMsg(b, k, seq, m)
+	st.add(-1)
+	return st.failed(s.commitUnlock(b, unlock))
 }
 
 func (s *Store) ChangeVisibility(ctx context.Context, k store.QueueKey, handle string, now, visibleAt time.Time) (store.QueueMessage, error) {
@@ -450,7 +519,10 @@ func (s *Store) MoveMessage(ctx context.Context, k store.QueueKey, handle string
 		}
 		defer unlock2()
 	}
-	dstState := st1
+	srcState, dstState := st1, st1
+	if k == second {
+		srcState = st2
+	}
 	if dst == second {
 		dstState = st2
 	}
@@ -460,13 +532,19 @@ func (s *Store) MoveMessage(ctx context.Context, k store.QueueKey, handle string
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
-	b.Delete(msgKey(k, seq), nil)
-	b.Delete(visKey(k, m.VisibleAt, seq), nil)
+	deleteMsg(b, k, seq, m)
+	srcState.add(-1)
 	putNew(b, dst, dstState, nm)
-	if unlock2 != nil {
-		unlock2()
-	}
-	return s.commitUnlock(b, unlock1)
+	// Both locks are held until the batch is applied, so that no write to
+	// either queue (a Purge resetting its count) lands in between.
+	err = s.commitUnlock(b, func() {
+		if unlock2 != nil {
+			unlock2()
+		}
+		unlock1()
+	})
+	dstState.failed(err)
+	return srcState.failed(err)
 }
 
 func queueLess(a, b store.QueueKey) bool {
@@ -480,7 +558,7 @@ func queueLess(a, b store.QueueKey) bool {
 }
 
 func (s *Store) Purge(ctx context.Context, k store.QueueKey) error {
-	_, unlock, err := s.lockQueue(k, false)
+	st, unlock, err := s.lockQueue(k, false)
 	if err != nil {
 		return err
 	}
@@ -488,69 +566,127 @@ func (s *Store) Purge(ctx context.Context, k store.QueueKey) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	deleteMessages(b, k)
-	return s.commitUnlock(b, unlock)
+	st.reset(0)
+	return st.failed(s.commitUnlock(b, unlock))
 }
 
 func (s *Store) Counts(ctx context.Context, k store.QueueKey, now time.Time) (store.QueueCounts, error) {
 	if _, err := s.getQueue(k); err != nil {
 		return store.QueueCounts{}, err
 	}
+	st, err := s.queueState(k)
+	if err != nil {
+		return store.QueueCounts{}, err
+	}
+	if !st.counted.Load() {
+		if err := s.countMessages(k); err != nil {
+			return store.QueueCounts{}, err
+		}
+	}
+	// Only the messages not visible at now are read: in flight or delayed.
 	vp := visPrefix(k)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: vp, UpperBound: prefixEnd(vp)})
+	from := binary.BigEndian.AppendUint64(append([]byte(nil), vp...), unixNanos(now)+1)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: from, UpperBound: prefixEnd(vp)})
 	if err != nil {
 		return store.QueueCounts{}, err
 	}
 	defer it.Close()
 	var c store.QueueCounts
-	n := unixNanos(now)
 	for ok := it.First(); ok; ok = it.Next() {
-		switch {
-		case binary.BigEndian.Uint64(it.Key()[len(vp):]) <= n:
-			c.Visible++
-		case len(it.Value()) > 0 && it.Value()[0] == 1:
+		if v := it.Value(); len(v) > 0 && v[0] == 1 {
 			c.InFlight++
-		default:
+		} else {
 			c.Delayed++
 		}
 	}
+	// Writers change the count just before their commit, so without the
+	// lock the two reads may disagree for a moment: the counts are
+	// approximate (as in SQS), never negative.
+	c.Visible = max(0, int(st.n.Load())-c.InFlight-c.Delayed)
 	return c, it.Error()
 }
 
+// countMessages counts the queue's V/ keys (one per message) under the
+// queue's exclusive lock and starts keeping the count.
+func (s *Store) countMessages(k store.QueueKey) error {
+	st, unlock, err := s.lockQueue(k, false)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if st.counted.Load() {
+		return nil
+	}
+	vp := visPrefix(k)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: vp, UpperBound: prefixEnd(vp)})
+	if err != nil {
+		return err
+	}
+	var n int64
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	st.reset(n)
+	return nil
+}
+
 func (s *Store) ExpireBefore(ctx context.Context, k store.QueueKey, t time.Time) (int, error) {
-	_, unlock, err := s.lockQueue(k, false)
+	total := 0
+	for {
+		n, err := s.expireChunk(k, t)
+		total += n
+		if err != nil || n < expireChunk {
+			return total, err
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
+}
+
+// expireChunk deletes up to expireChunk messages of k sent before t, in
+// one synced batch, and returns how many it deleted.
+func (s *Store) expireChunk(k store.QueueKey, t time.Time) (int, error) {
+	st, unlock, err := s.lockQueue(k, false)
 	if err != nil {
 		return 0, err
 	}
 	defer unlock()
-	mp := msgPrefix(k)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: mp, UpperBound: prefixEnd(mp)})
+	sp := sentPrefix(k)
+	upper := binary.BigEndian.AppendUint64(append([]byte(nil), sp...), unixNanos(t))
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: sp, UpperBound: upper})
 	if err != nil {
 		return 0, err
 	}
-	b := s.db.NewBatch()
-	defer b.Close()
-	n := 0
-	for ok := it.First(); ok; ok = it.Next() {
-		var m store.QueueMessage
-		if err := unmarshalJSON(it.Value(), &m); err != nil {
-			it.Close()
-			return 0, err
-		}
-		if !m.SentAt.Before(t) {
-			continue
-		}
-		seq := binary.BigEndian.Uint64(it.Key()[len(mp):])
-		b.Delete(msgKey(k, seq), nil)
-		b.Delete(visKey(k, m.VisibleAt, seq), nil)
-		n++
+	var seqs []uint64
+	for ok := it.First(); ok && len(seqs) < expireChunk; ok = it.Next() {
+		seqs = append(seqs, binary.BigEndian.Uint64(it.Key()[len(sp)+8:]))
 	}
 	if err := it.Close(); err != nil {
 		return 0, err
 	}
-	if n == 0 {
+	if len(seqs) == 0 {
 		return 0, nil
 	}
-	return n, s.commitUnlock(b, unlock)
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, seq := range seqs {
+		// Only the times are needed (for the index keys); the body is not
+		// decoded into memory.
+		var m struct{ SentAt, VisibleAt time.Time }
+		if err := s.getJSON(msgKey(k, seq), &m); err != nil {
+			return 0, fmt.Errorf("pebblestore: queue %s message %d: %w", k.Name, seq, err)
+		}
+		deleteMsg(b, k, seq, store.QueueMessage{SentAt: m.SentAt, VisibleAt: m.VisibleAt})
+	}
+	st.add(-len(seqs))
+	if err := st.failed(s.commitUnlock(b, unlock)); err != nil {
+		return 0, err
+	}
+	return len(seqs), nil
 }
 
 func unmarshalJSON(b []byte, v any) error {

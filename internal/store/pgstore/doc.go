@@ -1,5 +1,5 @@
 // Package pgstore is Sealpost's scale-out store: a store.Store (with
-// store.Waker and store.KeyStore) on PostgreSQL through jackc/pgx v5. Any
+// store.Waker, store.KeyStore, store.QueueStore and store.QueueWaker) on PostgreSQL through jackc/pgx v5. Any
 // number of Sealpost processes ("nodes") may share one database.
 //
 // # Contract
@@ -55,6 +55,15 @@
 // Notifications are coalesced (at most one per 5 ms per node) and only a
 // hint: the delivery engine must still poll LeaseDeliveries.
 //
+// Queue hints (store.QueueWaker) share that machinery: after SendMessages
+// or a MoveMessage into a queue commits, the queue is added to the
+// notifier's next round, which sends pg_notify on a second channel
+// (sealpost_queues) with the queues' [account, region, name] triples as a
+// JSON payload. The same LISTEN connection receives them (also from this
+// node) and hands the queues to a dispatcher goroutine that calls the
+// OnQueueMessages functions, so a slow function never stalls the listener.
+// A hint therefore always follows the commit of the write it names.
+//
 // # Schema
 //
 // Open creates and migrates the schema itself. Migrations are numbered and
@@ -76,7 +85,9 @@
 // Migration 3 adds the key store (store.KeyStore, for KMS): kms_keys,
 // kms_materials, kms_aliases and kms_grants; see keys.go. Migration 4 adds
 // the queue store (store.QueueStore, for SQS): sqs_queues and sqs_messages;
-// see queues.go.
+// see queues.go. Migration 5 adds sqs_queue_counts (each queue's message
+// count spread over up to 128 rows, adjusted by every message write in its
+// own statement, so Counts does not count a backlog row by row).
 //
 // due_at is next_attempt_at while a delivery is not leased and lease_until
 // while it is, so that finding due deliveries never scans the ones in flight.

@@ -28,6 +28,7 @@ type Store struct {
 
 	ready chan struct{} // DeliveriesReady; capacity 1, coalescing
 	kick  chan struct{} // asks the notifier to pg_notify; capacity 1
+	hints hints         // queue hints and the notifier's pending work (notify.go)
 
 	cancel context.CancelFunc // stops the listener and the notifier
 	wg     sync.WaitGroup
@@ -55,15 +56,17 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		ready: make(chan struct{}, 1),
 		kick:  make(chan struct{}, 1),
 	}
+	s.hints.dispatch = make(chan struct{}, 1)
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("pgstore: open: %w", err)
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.listen(bg)
 	go s.notifier(bg)
+	go s.dispatcher(bg)
 	return s, nil
 }
 

@@ -430,3 +430,11 @@ func TestBacklogHeap(t *testing.T) {
 		t.Errorf("heap grows with the backlog: %v", b)
 	}
 }
+
+// Share opens another store (a second node) on the database of s.
+func (h *harness) Share(t *testing.T, s store.Store) store.Store {
+	h.mu.Lock()
+	dsn := h.dsns[s]
+	h.mu.Unlock()
+	return openStore(t, dsn)
+}

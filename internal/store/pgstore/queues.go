@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,6 +35,14 @@ import (
 // receiver skips rows another one is leasing instead of waiting. The
 // receipt handle is "<seq:16 hex>.<receive count>.<random uuid hex>"; every
 // handle-taking write matches it exactly, so only the latest one acts.
+//
+// Counts: sqs_queue_counts holds each queue's number of messages in up to
+// countShards rows (queue_id, shard, n); every statement that inserts or
+// deletes messages adds its delta to one shard, picked at random, in the
+// same statement (a data-modifying WITH), so the sum is exact at every
+// commit and concurrent writers rarely wait on one counter row. Counts sums
+// the shards and reads only the rows not visible at now (in flight or
+// delayed); it never counts a large visible backlog row by row.
 //
 // SendMessages (one statement) and MoveMessage read their destination
 // queue's row FOR KEY SHARE as they insert, which DeleteQueue's DELETE waits for: a send
@@ -192,7 +201,10 @@ func (s *Store) DeleteQueue(ctx context.Context, k store.QueueKey) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM sqs_messages WHERE queue_id = $1`, id)
+		if _, err := tx.Exec(ctx, `DELETE FROM sqs_messages WHERE queue_id = $1`, id); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM sqs_queue_counts WHERE queue_id = $1`, id)
 		return err
 	})
 }
@@ -250,6 +262,9 @@ func insertMessages(ctx context.Context, db execer, k store.QueueKey, ms []store
 	}
 	tag, err := db.Exec(ctx, `WITH q AS (
 			SELECT id FROM sqs_queues WHERE account = $1 AND region = $9 AND name = $10 FOR KEY SHARE
+		), c AS (
+			INSERT INTO sqs_queue_counts (queue_id, shard, n) SELECT q.id, $11, $12 FROM q
+			ON CONFLICT (queue_id, shard) DO UPDATE SET n = sqs_queue_counts.n + EXCLUDED.n
 		)
 		INSERT INTO sqs_messages (queue_id, id, body, attributes, meta, sender_id, sent_at,
 		visible_at, receive_count, receipt_handle)
@@ -257,8 +272,24 @@ func insertMessages(ctx context.Context, db execer, k store.QueueKey, ms []store
 		FROM q, unnest($2::text[], $3::bytea[], $4::bytea[], $5::bytea[], $6::text[], $7::timestamptz[], $8::timestamptz[])
 			WITH ORDINALITY AS u(id, body, attributes, meta, sender_id, sent_at, visible_at, ord)
 		ORDER BY u.ord`,
-		k.Account, ids, bodies, attrs, metas, senders, sent, vis, k.Region, k.Name)
+		k.Account, ids, bodies, attrs, metas, senders, sent, vis, k.Region, k.Name, countShard(), n)
 	return tag.RowsAffected() > 0, err
+}
+
+// countShards is how many sqs_queue_counts rows a queue's count spreads over.
+const countShards = 128
+
+func countShard() int32 { return rand.Int32N(countShards) }
+
+// countDelta is a WITH clause, named c, that adds minus the number of rows
+// of the WITH clause d (which returns queue_id) to the queue's count; $shard
+// is the parameter holding the shard.
+func countDelta(shard string) string {
+	return `c AS (
+			INSERT INTO sqs_queue_counts (queue_id, shard, n)
+			SELECT queue_id, ` + shard + `, -count(*) FROM d GROUP BY queue_id
+			ON CONFLICT (queue_id, shard) DO UPDATE SET n = sqs_queue_counts.n + EXCLUDED.n
+		)`
 }
 
 type execer interface {
@@ -270,13 +301,17 @@ func (s *Store) SendMessages(ctx context.Context, k store.QueueKey, ms []store.Q
 		_, err := queueID(ctx, s.pool, k, "")
 		return err
 	}
-	return retry(ctx, func() error {
+	err := retry(ctx, func() error {
 		ok, err := insertMessages(ctx, s.pool, k, ms)
 		if err == nil && !ok {
 			return queueNotFound(k)
 		}
 		return err
 	})
+	if err == nil {
+		s.signalQueue(k)
+	}
+	return err
 }
 
 func handleSeq(h string) (int64, bool) {
@@ -373,13 +408,17 @@ func (s *Store) DeleteMessage(ctx context.Context, k store.QueueKey, handle stri
 	seq, ok := handleSeq(handle)
 	if ok {
 		// One round trip when the handle holds.
-		tag, err := s.pool.Exec(ctx, `DELETE FROM sqs_messages WHERE seq = $1 AND receipt_handle = $2
-			AND queue_id = (SELECT id FROM sqs_queues WHERE account = $3 AND region = $4 AND name = $5)`,
-			seq, handle, k.Account, k.Region, k.Name)
+		var n int
+		err := s.pool.QueryRow(ctx, `WITH d AS (
+				DELETE FROM sqs_messages WHERE seq = $1 AND receipt_handle = $2
+				AND queue_id = (SELECT id FROM sqs_queues WHERE account = $3 AND region = $4 AND name = $5)
+				RETURNING queue_id
+			), `+countDelta("$6::integer")+` SELECT count(*) FROM d`,
+			seq, handle, k.Account, k.Region, k.Name, countShard()).Scan(&n)
 		if err != nil {
 			return fmt.Errorf("pgstore: delete message: %w", err)
 		}
-		if tag.RowsAffected() == 1 {
+		if n == 1 {
 			return nil
 		}
 	}
@@ -416,7 +455,7 @@ func (s *Store) ChangeVisibility(ctx context.Context, k store.QueueKey, handle s
 
 func (s *Store) MoveMessage(ctx context.Context, k store.QueueKey, handle string, dst store.QueueKey, m store.QueueMessage) error {
 	seq, ok := handleSeq(handle)
-	return s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		qid, err := queueID(ctx, tx, k, "")
 		if err != nil {
 			return err
@@ -424,12 +463,15 @@ func (s *Store) MoveMessage(ctx context.Context, k store.QueueKey, handle string
 		if !ok {
 			return badHandle()
 		}
-		tag, err := tx.Exec(ctx, `DELETE FROM sqs_messages WHERE seq = $1 AND queue_id = $2 AND receipt_handle = $3`,
-			seq, qid, handle)
+		var n int
+		err = tx.QueryRow(ctx, `WITH d AS (
+				DELETE FROM sqs_messages WHERE seq = $1 AND queue_id = $2 AND receipt_handle = $3 RETURNING queue_id
+			), `+countDelta("$4::integer")+` SELECT count(*) FROM d`,
+			seq, qid, handle, countShard()).Scan(&n)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
+		if n == 0 {
 			return handleError(ctx, tx, qid, seq, handle)
 		}
 		if ok, err := insertMessages(ctx, tx, dst, []store.QueueMessage{m}); err != nil || !ok {
@@ -440,6 +482,10 @@ func (s *Store) MoveMessage(ctx context.Context, k store.QueueKey, handle string
 		}
 		return nil
 	})
+	if err == nil {
+		s.signalQueue(dst)
+	}
+	return err
 }
 
 func (s *Store) Purge(ctx context.Context, k store.QueueKey) error {
@@ -447,7 +493,11 @@ func (s *Store) Purge(ctx context.Context, k store.QueueKey) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.pool.Exec(ctx, `DELETE FROM sqs_messages WHERE queue_id = $1`, qid); err != nil {
+	// The count goes down by what was deleted (not to zero): a send
+	// committing during the purge keeps its message and its count.
+	if _, err := s.pool.Exec(ctx, `WITH d AS (
+			DELETE FROM sqs_messages WHERE queue_id = $1 RETURNING queue_id
+		), `+countDelta("$2::integer")+` SELECT 1`, qid, countShard()); err != nil {
 		return fmt.Errorf("pgstore: purge %s: %w", k.Name, err)
 	}
 	return nil
@@ -458,12 +508,16 @@ func (s *Store) Counts(ctx context.Context, k store.QueueKey, now time.Time) (st
 	if err != nil {
 		return store.QueueCounts{}, err
 	}
+	// The total from the count shards, minus the rows not visible at now
+	// (read by the (queue_id, visible_at, seq) index), in one snapshot.
 	var c store.QueueCounts
+	var total int64
 	err = s.pool.QueryRow(ctx, `SELECT
-			count(CASE WHEN visible_at <= $2 THEN 1 END),
-			count(CASE WHEN visible_at > $2 AND receive_count > 0 THEN 1 END),
-			count(CASE WHEN visible_at > $2 AND receive_count = 0 THEN 1 END)
-		FROM sqs_messages WHERE queue_id = $1`, qid, now).Scan(&c.Visible, &c.InFlight, &c.Delayed)
+			(SELECT COALESCE(sum(n), 0) FROM sqs_queue_counts WHERE queue_id = $1),
+			count(CASE WHEN receive_count > 0 THEN 1 END),
+			count(CASE WHEN receive_count = 0 THEN 1 END)
+		FROM sqs_messages WHERE queue_id = $1 AND visible_at > $2`, qid, now).Scan(&total, &c.InFlight, &c.Delayed)
+	c.Visible = max(0, int(total)-c.InFlight-c.Delayed)
 	if err != nil {
 		return store.QueueCounts{}, fmt.Errorf("pgstore: counts %s: %w", k.Name, err)
 	}
@@ -475,9 +529,26 @@ func (s *Store) ExpireBefore(ctx context.Context, k store.QueueKey, t time.Time)
 	if err != nil {
 		return 0, err
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sqs_messages WHERE queue_id = $1 AND sent_at < $2`, qid, t)
-	if err != nil {
-		return 0, fmt.Errorf("pgstore: expire %s: %w", k.Name, err)
+	// In batches found by the (queue_id, sent_at) index: a retention sweep
+	// of a large backlog is many short transactions, not one that holds
+	// millions of row locks.
+	total := 0
+	for {
+		var n int
+		err := s.pool.QueryRow(ctx, `WITH d AS (
+				DELETE FROM sqs_messages WHERE seq IN (
+					SELECT seq FROM sqs_messages WHERE queue_id = $1 AND sent_at < $2 LIMIT $3)
+				RETURNING queue_id
+			), `+countDelta("$4::integer")+` SELECT count(*) FROM d`, qid, t, expireChunk, countShard()).Scan(&n)
+		if err != nil {
+			return total, fmt.Errorf("pgstore: expire %s: %w", k.Name, err)
+		}
+		total += n
+		if n < expireChunk {
+			return total, nil
+		}
 	}
-	return int(tag.RowsAffected()), nil
 }
+
+// expireChunk is how many messages one ExpireBefore statement deletes.
+const expireChunk = 5000

@@ -95,3 +95,19 @@ func TestQueuesTwoNodes(t *testing.T) {
 		t.Fatalf("counts on the first node: %+v %v", c, err)
 	}
 }
+
+func BenchmarkSend(b *testing.B) {
+	b.SetParallelism(8) // 16 goroutines on 2 cores
+	storetest.BenchSend(b, openStore(b, pgtest.NewDatabase(b)))
+}
+
+// pgBacklog is the queue size of the Counts and ExpireBefore benchmarks.
+const pgBacklog = 200_000
+
+func BenchmarkCounts(b *testing.B) {
+	storetest.BenchCounts(b, openStore(b, pgtest.NewDatabase(b)), pgBacklog)
+}
+
+func BenchmarkExpireNone(b *testing.B) {
+	storetest.BenchExpireNone(b, openStore(b, pgtest.NewDatabase(b)), pgBacklog)
+}

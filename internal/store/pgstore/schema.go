@@ -177,6 +177,19 @@ var migrations = []migration{
 		`CREATE INDEX IF NOT EXISTS sqs_messages_visible ON sqs_messages (queue_id, visible_at, seq)`,
 		`CREATE INDEX IF NOT EXISTS sqs_messages_sent ON sqs_messages (queue_id, sent_at)`,
 	}},
+	{version: 5, stmts: []string{
+		// SQS: per-queue message counts, in countShards rows per queue that
+		// every message write adjusts in its own statement (Counts).
+		`CREATE TABLE IF NOT EXISTS sqs_queue_counts (
+			queue_id BIGINT NOT NULL,
+			shard    INTEGER NOT NULL,
+			n        BIGINT NOT NULL,
+			PRIMARY KEY (queue_id, shard)
+		)`,
+		`INSERT INTO sqs_queue_counts (queue_id, shard, n)
+			SELECT queue_id, 0, count(*) FROM sqs_messages GROUP BY queue_id
+			ON CONFLICT DO NOTHING`,
+	}},
 }
 
 // migrate brings the schema up to the newest version. It holds a session

@@ -58,11 +58,13 @@ func RunQueues(t *testing.T, h QueueHarness) {
 		{"DelayAndCounts", testDelayAndCounts},
 		{"Purge", testPurge},
 		{"ExpireBefore", testExpireBefore},
+		{"ExpireLarge", testExpireLarge},
 		{"MoveMessage", testMoveMessage},
 		{"DeleteQueueDropsMessages", testDeleteQueueDropsMessages},
 		{"MissingQueue", testMissingQueue},
 		{"ConcurrentReceivers", testConcurrentReceivers},
 		{"QueuesSurviveRestart", testQueuesSurviveRestart},
+		{"QueueWakerAcrossHandles", testQueueWakerAcrossHandles},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
@@ -719,5 +721,57 @@ func testQueuesSurviveRestart(t *testing.T, h QueueHarness) {
 	}
 	if err := qs.DeleteMessage(ctx, k, leased[1].ReceiptHandle); err != nil {
 		t.Fatalf("DeleteMessage with a handle from before the restart: %v", err)
+	}
+}
+
+// testExpireLarge expires more messages than one batch of a driver is
+// likely to take, by send time and not by send order: a message moved
+// into the queue keeps its (older) send time and expires with its peers.
+func testExpireLarge(t *testing.T, h QueueHarness) {
+	ctx := context.Background()
+	qs := h.OpenQueues(t)
+	src, k := mkQueue(t, qs, "src"), mkQueue(t, qs, "q")
+	const n = 2500
+	for i := 0; i < n; i += 500 {
+		ms := make([]store.QueueMessage, 0, 500)
+		for j := i; j < i+500; j++ {
+			m := qmsg(j, 0)
+			m.SentAt = kt.Add(time.Hour + time.Duration(j)*time.Millisecond)
+			m.VisibleAt = m.SentAt
+			ms = append(ms, m)
+		}
+		send(t, qs, k, ms...)
+	}
+	// An old message arrives last (a dead-letter move keeps the send time).
+	send(t, qs, src, qmsg(9000, 0))
+	leased := receive(t, qs, src, 1, kt.Add(time.Minute), time.Minute)
+	if len(leased) != 1 {
+		t.Fatalf("receive from src: %s", ids(leased))
+	}
+	if err := qs.MoveMessage(ctx, src, leased[0].ReceiptHandle, k, qmsg(9000, 0)); err != nil {
+		t.Fatal(err)
+	}
+	now := kt.Add(2 * time.Hour)
+	if c := counts(t, qs, k, now); c != (store.QueueCounts{Visible: n + 1}) {
+		t.Fatalf("counts before expiry: %+v", c)
+	}
+	// Everything sent before kt+1h+2000ms: the moved message and 2000 others.
+	got, err := qs.ExpireBefore(ctx, k, kt.Add(time.Hour+2000*time.Millisecond))
+	if err != nil || got != 2001 {
+		t.Fatalf("ExpireBefore: %d %v, want 2001", got, err)
+	}
+	if c := counts(t, qs, k, now); c != (store.QueueCounts{Visible: n - 2000}) {
+		t.Fatalf("counts after expiry: %+v", c)
+	}
+	ms := receive(t, qs, k, 10, now, time.Minute)
+	if len(ms) != 10 || ms[0].ID != "m-2000" {
+		t.Fatalf("first messages left: %s", ids(ms))
+	}
+	if c := counts(t, qs, k, now); c != (store.QueueCounts{Visible: n - 2010, InFlight: 10}) {
+		t.Fatalf("counts after a receive: %+v", c)
+	}
+	qs = h.ReopenQueues(t, qs)
+	if c := counts(t, qs, k, now); c != (store.QueueCounts{Visible: n - 2010, InFlight: 10}) {
+		t.Fatalf("counts after a restart: %+v", c)
 	}
 }
