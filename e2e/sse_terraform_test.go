@@ -18,22 +18,36 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 // Terraform's AWS provider against Sealpost over HTTPS (the server's dev CA
-// as custom_ca_bundle; sns, kms and sts endpoints pointed at it):
+// as custom_ca_bundle; sns, kms, sts and sqs endpoints pointed at it):
 // testdata/terraform/main.tf declares a KMS key (rotation on, a key
-// policy, tags, 7-day deletion window), an alias, and two SSE topics, one
-// with kms_master_key_id = the alias name and one = the key ARN.
+// policy that also lets sns.amazonaws.com use it, tags, 7-day deletion
+// window), an alias, two SSE topics, one with kms_master_key_id = the
+// alias name and one = the key ARN, an SQS dead-letter queue (SSE-SQS, a
+// byQueue redrive_allow_policy), an SQS queue under the key (by key id,
+// kms_data_key_reuse_period_seconds, a redrive_policy to the dead-letter
+// queue, tags), an aws_sqs_queue_policy letting the by-ARN topic send
+// (aws:SourceArn), and a raw-delivery subscription of the queue to that
+// topic.
 // `terraform init` installs hashicorp/aws 5.100.0 from a filesystem mirror
 // only (a CLI config file with provider_installation { filesystem_mirror },
 // through TF_CLI_CONFIG_FILE; nothing is downloaded), `apply`, then `plan
 // -detailed-exitcode` must report no changes (exit 0: every attribute the
 // provider reads back, from DescribeKey, GetKeyPolicy, GetKeyRotationStatus,
 // ListResourceTags, ListAliases, GetTopicAttributes, ListTagsForResource,
-// ..., matches what it wrote; the key policy names the account that
-// data.aws_caller_identity gets from sts GetCallerIdentity), the topics must take messages (the SDK
-// publishes to both), and `destroy` must leave the key PendingDeletion.
+// GetQueueAttributes All, ListQueueTags, GetSubscriptionAttributes, ...,
+// matches what it wrote; the key policy names the account that
+// data.aws_caller_identity gets from sts GetCallerIdentity), the topics
+// must take messages (the SDK publishes to both) and the by-ARN topic's
+// message must land raw in the queue (received with the SDK over HTTPS,
+// its message attribute kept), and `destroy` must leave the key
+// PendingDeletion and remove the topics, the subscription and both queues
+// (GetQueueUrl: QueueDoesNotExist).
 //
 // The test skips (fails with CI=true), saying why, when terraform or the
 // mirror is missing. The mirror is looked for in $SEALPOST_TF_MIRROR, then
@@ -157,7 +171,7 @@ disable_checkpoint = true
 	}
 
 	must("init", "-no-color", "-input=false")
-	must("apply", "-no-color", "-input=false", "-auto-approve")
+	logDurations(t, must("apply", "-no-color", "-input=false", "-auto-approve"))
 	var outputs map[string]struct{ Value string }
 	if err := json.Unmarshal([]byte(must("output", "-no-color", "-json")), &outputs); err != nil {
 		t.Fatal(err)
@@ -167,6 +181,7 @@ disable_checkpoint = true
 		t.Errorf("data.aws_caller_identity (sts GetCallerIdentity): account %q, want 000000000000", outputs["account"].Value)
 	}
 	byAlias, byARN := outputs["topic_by_alias"].Value, outputs["topic_by_arn"].Value
+	queueURL, dlqURL, subARN := outputs["queue_url"].Value, outputs["dlq_url"].Value, outputs["subscription"].Value
 
 	// What Terraform created, as the SDK sees it.
 	kc := p.kmsClient(t, p.tlsURL())
@@ -180,9 +195,48 @@ disable_checkpoint = true
 		if err != nil || a.Attributes["KmsMasterKeyId"] != want {
 			t.Errorf("topic %s: KmsMasterKeyId %q, %v; want %q", topic, a.Attributes["KmsMasterKeyId"], err, want)
 		}
-		if _, err := c.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(topic), Message: aws.String("hello from terraform")}); err != nil {
+		if _, err := c.Publish(ctx, &sns.PublishInput{
+			TopicArn: aws.String(topic), Message: aws.String("hello from terraform"),
+			MessageAttributes: map[string]snstypes.MessageAttributeValue{"origin": {DataType: aws.String("String"), StringValue: aws.String(topic)}},
+		}); err != nil {
 			t.Errorf("Publish to %s: %v", topic, err)
 		}
+	}
+
+	// The queue: under the key, with its dead-letter queue, and holding the
+	// by-ARN topic's message, raw (SNS sealed it under the queue's key).
+	q := p.sqsClient(p.tlsURL())
+	qa, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
+	if err != nil {
+		t.Fatalf("GetQueueAttributes %s: %v", queueURL, err)
+	}
+	if a := qa.Attributes; a["KmsMasterKeyId"] != keyID || a["KmsDataKeyReusePeriodSeconds"] != "600" || a["SqsManagedSseEnabled"] != "false" {
+		t.Errorf("queue %s: KmsMasterKeyId %q, KmsDataKeyReusePeriodSeconds %q, SqsManagedSseEnabled %q; want %q, 600, false",
+			queueURL, a["KmsMasterKeyId"], a["KmsDataKeyReusePeriodSeconds"], a["SqsManagedSseEnabled"], keyID)
+	}
+	dls, err := q.ListDeadLetterSourceQueues(ctx, &sqs.ListDeadLetterSourceQueuesInput{QueueUrl: aws.String(dlqURL)})
+	if err != nil || len(dls.QueueUrls) != 1 || dls.QueueUrls[0] != queueURL {
+		t.Errorf("ListDeadLetterSourceQueues %s: %+v, %v; want [%s]", dlqURL, dls, err, queueURL)
+	}
+	rcv, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 20,
+		MessageAttributeNames: []string{"All"},
+	})
+	if err != nil {
+		t.Fatalf("ReceiveMessage %s: %v\nsealpost log (last lines):\n%s", queueURL, err, tail(p.log(t), 40))
+	}
+	if len(rcv.Messages) != 1 {
+		t.Fatalf("ReceiveMessage %s: %d messages, want 1 (from %s)\nsealpost log (last lines):\n%s", queueURL, len(rcv.Messages), byARN, tail(p.log(t), 40))
+	}
+	m := rcv.Messages[0]
+	if got := aws.ToString(m.Body); got != "hello from terraform" {
+		t.Errorf("queue message body %q, want the raw message", got)
+	}
+	if got := aws.ToString(m.MessageAttributes["origin"].StringValue); got != byARN {
+		t.Errorf("queue message attribute origin %q, want %q", got, byARN)
+	}
+	if _, err := q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+		t.Errorf("DeleteMessage: %v", err)
 	}
 
 	// A second plan sees no difference.
@@ -190,7 +244,7 @@ disable_checkpoint = true
 		t.Errorf("terraform plan after apply: exit %d, want 0 (no changes)\n%s", code, out)
 	}
 
-	must("destroy", "-no-color", "-input=false", "-auto-approve")
+	logDurations(t, must("destroy", "-no-color", "-input=false", "-auto-approve"))
 	md, err := kc.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(keyID)})
 	if err != nil {
 		t.Fatalf("DescribeKey after destroy: %v", err)
@@ -205,8 +259,34 @@ disable_checkpoint = true
 			t.Errorf("topic %s after destroy: %v, want NotFound", topic, err)
 		}
 	}
+	if _, err := c.GetSubscriptionAttributes(ctx, &sns.GetSubscriptionAttributesInput{SubscriptionArn: aws.String(subARN)}); !isCode(err, "NotFound") {
+		t.Errorf("subscription %s after destroy: %v, want NotFound", subARN, err)
+	}
+	for _, name := range []string{prefix + "-orders", prefix + "-orders-dlq"} {
+		var gone *sqstypes.QueueDoesNotExist
+		if _, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)}); !errors.As(err, &gone) {
+			t.Errorf("queue %s after destroy: %v, want QueueDoesNotExist", name, err)
+		}
+	}
 	al, err := kc.ListAliases(ctx, &kms.ListAliasesInput{KeyId: aws.String(keyID)})
 	if err != nil || len(al.Aliases) != 0 {
 		t.Errorf("aliases of the key after destroy: %+v, %v; want none", al, err)
 	}
+}
+
+// logDurations logs Terraform's per-resource timings ("aws_sqs_queue.orders:
+// Creation complete after 26s [id=...]") from an apply or destroy output,
+// to see where the time goes.
+func logDurations(t *testing.T, out string) {
+	t.Helper()
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if i := strings.Index(l, " complete after "); i > 0 {
+			if j := strings.Index(l, " [id="); j > i {
+				l = l[:j]
+			}
+			lines = append(lines, l)
+		}
+	}
+	t.Logf("resources:\n%s", strings.Join(lines, "\n"))
 }

@@ -1,7 +1,10 @@
 # Sealpost SSE through Terraform's AWS provider (e2e/sse_terraform_test.go):
 # a KMS key with rotation and a policy, an alias, and two SSE topics, one
-# naming the key by alias and one by key ARN. The test passes the endpoint
-# (https://127.0.0.1:PORT), the server's dev CA and a per-run name prefix.
+# naming the key by alias and one by key ARN; an SQS queue under the key
+# (by key id) with a dead-letter queue, a queue policy that lets the by-ARN
+# topic send, and a raw-delivery subscription of that queue to that topic.
+# The test passes the endpoint (https://127.0.0.1:PORT), the server's dev
+# CA and a per-run name prefix.
 
 terraform {
   required_providers {
@@ -39,6 +42,7 @@ provider "aws" {
     sns = var.endpoint
     kms = var.endpoint
     sts = var.endpoint
+    sqs = var.endpoint
   }
 }
 
@@ -61,6 +65,8 @@ resource "aws_kms_key" "orders" {
         Action    = "kms:*"
         Resource  = "*"
       },
+      # SNS opens the topics' messages (Decrypt) and seals them into the
+      # queue under the same key (GenerateDataKey*).
       {
         Sid       = "SNSDelivery"
         Effect    = "Allow"
@@ -93,6 +99,58 @@ resource "aws_sns_topic" "by_arn" {
   }
 }
 
+# The dead-letter queue (SSE-SQS, the default) takes messages only from the
+# orders queue (its ARN spelled out: the orders queue names this one).
+resource "aws_sqs_queue" "orders_dlq" {
+  name                      = "${var.prefix}-orders-dlq"
+  message_retention_seconds = 1209600
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = ["arn:aws:sqs:us-east-1:${data.aws_caller_identity.current.account_id}:${var.prefix}-orders"]
+  })
+  tags = {
+    team = "payments"
+  }
+}
+
+resource "aws_sqs_queue" "orders" {
+  name                              = "${var.prefix}-orders"
+  kms_master_key_id                 = aws_kms_key.orders.key_id
+  kms_data_key_reuse_period_seconds = 600
+  visibility_timeout_seconds        = 60
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.orders_dlq.arn
+    maxReceiveCount     = 4
+  })
+  tags = {
+    team = "payments"
+    tier = "gold"
+  }
+}
+
+resource "aws_sqs_queue_policy" "orders" {
+  queue_url = aws_sqs_queue.orders.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Id      = "${var.prefix}-orders-queue"
+    Statement = [{
+      Sid       = "TopicDelivery"
+      Effect    = "Allow"
+      Principal = { Service = "sns.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = aws_sqs_queue.orders.arn
+      Condition = { ArnEquals = { "aws:SourceArn" = aws_sns_topic.by_arn.arn } }
+    }]
+  })
+}
+
+resource "aws_sns_topic_subscription" "orders" {
+  topic_arn            = aws_sns_topic.by_arn.arn
+  protocol             = "sqs"
+  endpoint             = aws_sqs_queue.orders.arn
+  raw_message_delivery = true
+}
+
 output "account" {
   value = data.aws_caller_identity.current.account_id
 }
@@ -115,4 +173,16 @@ output "topic_by_alias" {
 
 output "topic_by_arn" {
   value = aws_sns_topic.by_arn.arn
+}
+
+output "queue_url" {
+  value = aws_sqs_queue.orders.url
+}
+
+output "dlq_url" {
+  value = aws_sqs_queue.orders_dlq.url
+}
+
+output "subscription" {
+  value = aws_sns_topic_subscription.orders.arn
 }
