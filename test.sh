@@ -33,22 +33,34 @@ for pkg in $(go list ./...); do
     done
   done
 done
-# The SNS, KMS and delivery suites once more, on the PostgreSQL store (the
-# tests start a throwaway PostgreSQL).
-SEALPOST_TEST_STORE=postgres go test -count=1 -timeout 10m ./internal/server ./internal/delivery
-SEALPOST_TEST_STORE=postgres go test -count=1 -timeout 10m -run 'TestBoto3|TestCrashLoop|TestWrongRootKeyRefusesStart|TestKMSKeysSurviveRestartAndTamper|TestSSE|TestSQSBoto3|TestSQSPlaintextScan|TestSQSCrashLoop' -skip 'TestSSETerraform|TestSSEAWSCLI' ./e2e
-# Everything, on the default embedded store; PostgreSQL-only tests (driver
-# conformance, scale-out) start their own server. The e2e tests drive the
-# real binary (built without -race) from outside, so the race detector would
-# only watch their client code: they run without it, beside the race pass
-# (they mostly wait on processes: the server, the aws CLI, Terraform).
-e2elog=$(mktemp)
-go test -count=1 -timeout 20m ./e2e >"$e2elog" 2>&1 &
-e2epid=$!
-race=0
-CGO_ENABLED=1 go test -race -count=1 -timeout 20m $(go list ./... | grep -v '/e2e$') || race=$?
-e2e=0
-wait "$e2epid" || e2e=$?
-cat "$e2elog"
-rm -f "$e2elog"
-[ "$race" = 0 ] && [ "$e2e" = 0 ]
+# The rest runs as four jobs side by side: the end-to-end tests mostly wait
+# on processes (the server, the aws CLI, Terraform's provider, which sleeps
+# ~25 s after every queue change), so they overlap well with the CPU-bound
+# race pass.
+#  1. e2e, the slow real-client tests (Terraform, the aws CLI scripts), on the
+#     default embedded store;
+#  2. e2e, everything else, on the embedded store;
+#  3. e2e, the tests that must hold on both drivers, on PostgreSQL (the tests
+#     start a throwaway PostgreSQL);
+#  4. in front: the SNS, KMS, SQS and delivery suites on PostgreSQL, then
+#     every package but e2e with the race detector. The e2e tests drive the
+#     real binary (built without -race) from outside, so the race detector
+#     would only watch their client code.
+slow='TestSSETerraform|TestAWSCLI|TestKMSAWSCLI|TestSSEAWSCLI|TestSQSAWSCLI'
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+go test -count=1 -timeout 20m -run "$slow" ./e2e >"$logs/e2e-slow" 2>&1 &
+slowpid=$!
+go test -count=1 -timeout 20m -skip "$slow" ./e2e >"$logs/e2e-rest" 2>&1 &
+restpid=$!
+SEALPOST_TEST_STORE=postgres go test -count=1 -timeout 20m -run 'TestBoto3|TestCrashLoop|TestWrongRootKeyRefusesStart|TestKMSKeysSurviveRestartAndTamper|TestSSE|TestSQSPlaintextScan|TestSQSCrashLoop' -skip 'TestSSETerraform|TestSSEAWSCLI' ./e2e >"$logs/e2e-pg" 2>&1 &
+pgpid=$!
+fail=0
+SEALPOST_TEST_STORE=postgres go test -count=1 -timeout 10m ./internal/server ./internal/delivery ./internal/sqs || fail=1
+CGO_ENABLED=1 go test -race -count=1 -timeout 20m $(go list ./... | grep -v '/e2e$') || fail=1
+for job in slow:$slowpid rest:$restpid pg:$pgpid; do
+  wait "${job#*:}" || fail=1
+  echo "--- e2e (${job%%:*})"
+  cat "$logs/e2e-${job%%:*}"
+done
+exit "$fail"

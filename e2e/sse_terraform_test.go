@@ -31,7 +31,7 @@ import (
 // alias name and one = the key ARN, an SQS dead-letter queue (SSE-SQS, a
 // byQueue redrive_allow_policy), an SQS queue under the key (by key id,
 // kms_data_key_reuse_period_seconds, a redrive_policy to the dead-letter
-// queue, tags), an aws_sqs_queue_policy letting the by-ARN topic send
+// queue, tags), a queue policy (inline) letting the by-ARN topic send
 // (aws:SourceArn), and a raw-delivery subscription of the queue to that
 // topic.
 // `terraform init` installs hashicorp/aws 5.100.0 from a filesystem mirror

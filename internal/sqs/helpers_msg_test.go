@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -144,9 +145,15 @@ func newEnv(t testing.TB, kind string) *env {
 	return e
 }
 
-// drivers runs f on pebble and, where PostgreSQL is available, on it.
+// drivers runs f on pebble and on PostgreSQL; with
+// SEALPOST_TEST_STORE=postgres (test.sh's PostgreSQL pass, which reruns the
+// package for the control-plane suite) only on PostgreSQL.
 func drivers(t *testing.T, f func(t *testing.T, e *env)) {
-	for _, kind := range []string{"pebble", "postgres"} {
+	kinds := []string{"pebble", "postgres"}
+	if os.Getenv("SEALPOST_TEST_STORE") == "postgres" {
+		kinds = kinds[1:]
+	}
+	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) { f(t, newEnv(t, kind)) })
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -11,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sealpost/sealpost/internal/pgtest"
 	"github.com/sealpost/sealpost/internal/store"
 	"github.com/sealpost/sealpost/internal/store/pebblestore"
+	"github.com/sealpost/sealpost/internal/store/pgstore"
 )
 
 // Control-plane tests (queues, attributes, access, tags) on the real
@@ -57,11 +60,24 @@ func cpCaller(account string) *Caller {
 
 func newCPEnv(t *testing.T) *cpEnv {
 	t.Helper()
-	st, err := pebblestore.Open(filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
+	// The control-plane suite runs on the store SEALPOST_TEST_STORE names
+	// (test.sh runs it on both; the message suite runs both drivers itself).
+	var st store.QueueStore
+	if os.Getenv("SEALPOST_TEST_STORE") == "postgres" {
+		pst, err := pgstore.Open(context.Background(), pgtest.NewDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pst.Close() })
+		st = pst
+	} else {
+		pst, err := pebblestore.Open(filepath.Join(t.TempDir(), "db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pst.Close() })
+		st = pst
 	}
-	t.Cleanup(func() { st.Close() })
 	clk := &cpClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	return &cpEnv{svc: New(st, Options{PublicURL: "http://sp.test", Now: clk.Now}), st: st, clk: clk, ctx: context.Background()}
 }
