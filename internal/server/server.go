@@ -91,6 +91,8 @@ type Server struct {
 	// kmsSkew moves the KMS clock (deletion and rotation dates) ahead of
 	// the wall clock; only tests set it (kms_export_test.go).
 	kmsSkew atomic.Int64
+	// sqsSkew likewise moves the SQS clock (visibility, delays, retention).
+	sqsSkew atomic.Int64
 }
 
 // Connection timeouts. A client gets sniffTimeout to send its first byte
@@ -197,7 +199,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Server, 
 	if !ok {
 		return nil, fmt.Errorf("store %T does not implement the queue store SQS needs", st)
 	}
-	s.sqs = sqs.New(qs, sqs.Options{PublicURL: cfg.PublicURL, Log: log, Sealer: queueSealer{s: s.sealer, m: s.met}})
+	s.sqs = sqs.New(qs, sqs.Options{PublicURL: cfg.PublicURL, Log: log, Now: s.sqsNow, Sealer: queueSealer{s: s.sealer, m: s.met}})
 	s.sqsAPI = sqsapi.New(s.sqs, log)
 	hc, err := subscriberClient(cfg.SubscriberCAs, guard)
 	if err != nil {
@@ -514,6 +516,9 @@ func (s *Server) janitor(ctx context.Context) {
 
 // kmsNow is the KMS clock: the wall clock plus kmsSkew (0 but in tests).
 func (s *Server) kmsNow() time.Time { return time.Now().Add(time.Duration(s.kmsSkew.Load())) }
+
+// sqsNow is the SQS clock: the wall clock plus sqsSkew (0 but in tests).
+func (s *Server) sqsNow() time.Time { return time.Now().Add(time.Duration(s.sqsSkew.Load())) }
 
 // sweepKeys runs one KMS sweep. Its failures are logged at debug level: the
 // next sweep retries, and keys past their deletion date are refused anyway.
