@@ -29,6 +29,7 @@
 const crypto = require('crypto');
 const sns = require('@aws-sdk/client-sns');
 const sts = require('@aws-sdk/client-sts');
+const { CheckFailed, check, step, call, summary } = require('./steps');
 
 const [mode, endpoint] = process.argv.slice(2);
 if (!['sequence', 'probe'].includes(mode) || !endpoint) {
@@ -50,53 +51,6 @@ const config = {
 };
 const client = new sns.SNSClient(config);
 const stsClient = new sts.STSClient(config);
-
-let passed = 0;
-let failed = 0;
-
-class CheckFailed extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'CheckFailed';
-  }
-}
-
-function check(cond, what, got) {
-  if (!cond) {
-    throw new CheckFailed(what + ': got ' + JSON.stringify(got));
-  }
-}
-
-// step runs one call (fn returns {status, result}) and prints its line.
-async function step(name, fn) {
-  const line = { step: name };
-  try {
-    const out = await fn();
-    Object.assign(line, { ok: true, status: out.status, result: out.result });
-    passed++;
-  } catch (e) {
-    Object.assign(line, {
-      ok: false,
-      status: e.$metadata ? e.$metadata.httpStatusCode : undefined,
-      code: e.name || e.code,
-      fault: e.$fault,
-      message: e.message,
-    });
-    if (e.code && e.code !== e.name) {
-      line.errno = e.code; // network errors, such as an untrusted certificate
-    }
-    failed++;
-  }
-  console.log(JSON.stringify(line));
-  return line;
-}
-
-// call sends one command and returns its status and output without metadata.
-async function call(c, command) {
-  const out = await c.send(command);
-  const { $metadata, ...result } = out;
-  return { status: $metadata.httpStatusCode, result, requestId: $metadata.requestId };
-}
 
 async function sequence() {
   const prefix = 'js-' + new URL(endpoint).protocol.replace(':', '') + '-' + crypto.randomBytes(4).toString('hex');
@@ -235,8 +189,8 @@ async function probe() {
 }
 
 (mode === 'sequence' ? sequence() : probe()).then(() => {
-  console.log('js: ' + passed + ' passed, ' + failed + ' failed');
-  process.exit(mode === 'sequence' && failed > 0 ? 1 : 0);
+  const anyFailed = summary();
+  process.exit(mode === 'sequence' && anyFailed ? 1 : 0);
 }, (e) => {
   console.error(e);
   process.exit(1);

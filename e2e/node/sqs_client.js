@@ -11,6 +11,7 @@
 'use strict';
 const crypto = require('crypto');
 const sqs = require('@aws-sdk/client-sqs');
+const { CheckFailed, check, step, call: callOn, summary } = require('./steps');
 
 const [mode, endpoint] = process.argv.slice(2);
 if (mode !== 'sequence' || !endpoint) {
@@ -26,48 +27,7 @@ const client = new sqs.SQSClient({
   },
   maxAttempts: 1,
 });
-
-let passed = 0;
-let failed = 0;
-
-class CheckFailed extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'CheckFailed';
-  }
-}
-
-function check(cond, what, got) {
-  if (!cond) {
-    throw new CheckFailed(what + ': got ' + JSON.stringify(got));
-  }
-}
-
-async function step(name, fn) {
-  const line = { step: name };
-  try {
-    const out = await fn();
-    Object.assign(line, { ok: true, status: out.status, result: out.result });
-    passed++;
-  } catch (e) {
-    Object.assign(line, {
-      ok: false,
-      status: e.$metadata ? e.$metadata.httpStatusCode : undefined,
-      code: e.name || e.code,
-      fault: e.$fault,
-      message: e.message,
-    });
-    failed++;
-  }
-  console.log(JSON.stringify(line));
-  return line;
-}
-
-async function call(command) {
-  const out = await client.send(command);
-  const { $metadata, ...result } = out;
-  return { status: $metadata.httpStatusCode, result };
-}
+const call = (command) => callOn(client, command);
 
 async function sequence() {
   const name = 'js-' + new URL(endpoint).protocol.replace(':', '') + '-' + crypto.randomBytes(4).toString('hex');
@@ -170,8 +130,7 @@ async function sequence() {
 }
 
 sequence().then(() => {
-  console.log('js: ' + passed + ' passed, ' + failed + ' failed');
-  process.exit(failed > 0 ? 1 : 0);
+  process.exit(summary() ? 1 : 0);
 }, (e) => {
   console.error(e);
   process.exit(1);
