@@ -337,6 +337,10 @@ func TestSubscriptions(t *testing.T) {
 	wantCode(t, set("FilterPolicyScope", "Nowhere"), "InvalidParameter")
 	wantCode(t, set("RawMessageDelivery", "yes"), "InvalidParameter")
 	wantCode(t, set("RedrivePolicy", `{"deadLetterTargetArn":"nope"}`), "InvalidParameter")
+	// AWS: the subscription and its dead-letter queue must be in the same
+	// account and Region.
+	wantCode(t, set("RedrivePolicy", `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:111111111111:dlq"}`), "InvalidParameter")
+	wantCode(t, set("RedrivePolicy", `{"deadLetterTargetArn":"arn:aws:sqs:eu-west-1:000000000000:dlq"}`), "InvalidParameter")
 	wantCode(t, set("DeliveryPolicy", `{"healthyRetryPolicy":{"numRetries":3}}`), "InvalidParameter") // sqs: no delivery policy
 	wantCode(t, set("Unknown", "1"), "InvalidParameter")
 	// filter policy limits: more than 5 keys, with AWS's message

@@ -53,7 +53,19 @@ func validateEndpoint(protocol, endpoint string) error {
 // validateSubAttr checks one subscription attribute. all holds the other
 // attributes after the change (for FilterPolicyScope/FilterPolicy pairs);
 // viaSubscribe selects the form of AWS's filter policy messages.
-func validateSubAttr(protocol, name, value string, all map[string]string, viaSubscribe bool) error {
+// regionOf is the region of a topic ARN ("" if it does not parse).
+func regionOf(topicARN string) string {
+	a, err := arn.Parse(topicARN)
+	if err != nil {
+		return ""
+	}
+	return a.Region
+}
+
+// validateSubAttr checks one attribute of a subscription of account in
+// region (the subscriber's; a RedrivePolicy's dead-letter queue must be
+// there, as AWS requires).
+func validateSubAttr(protocol, name, value string, all map[string]string, viaSubscribe bool, account, region string) error {
 	switch name {
 	case "RawMessageDelivery":
 		if value != "true" && value != "false" {
@@ -97,6 +109,12 @@ func validateSubAttr(protocol, name, value string, all map[string]string, viaSub
 		a, err := arn.Parse(rp.DeadLetterTargetArn)
 		if err != nil || a.Service != "sqs" {
 			return invalid("RedrivePolicy: deadLetterTargetArn is invalid")
+		}
+		if account != "" && (a.Account != account || a.Region != region) {
+			// AWS: "The Amazon SNS subscription and Amazon SQS queue must be
+			// under the same AWS account and Region."
+			return invalid("RedrivePolicy: the dead-letter queue %s must be in the subscription's account (%s) and Region (%s)",
+				Clip(rp.DeadLetterTargetArn, 256), account, region)
 		}
 	case "SubscriptionRoleArn":
 		if value != "" {
@@ -154,7 +172,7 @@ func (s *Service) Subscribe(ctx context.Context, c Caller, topicARN, protocol, e
 		clean[k] = v
 	}
 	for k, v := range clean {
-		if err := validateSubAttr(protocol, k, v, clean, true); err != nil {
+		if err := validateSubAttr(protocol, k, v, clean, true, c.Account, regionOf(topicARN)); err != nil {
 			return SubscribeResult{}, err
 		}
 	}
@@ -508,7 +526,7 @@ func (s *Service) SetSubscriptionAttributes(ctx context.Context, c Caller, subAR
 			all[k] = v
 		}
 		all[name] = value
-		if err := validateSubAttr(x.Protocol, name, value, all, false); err != nil {
+		if err := validateSubAttr(x.Protocol, name, value, all, false, x.Account, regionOf(x.TopicARN)); err != nil {
 			return err
 		}
 		if x.Attributes == nil {
