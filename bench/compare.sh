@@ -31,11 +31,7 @@ set -euo pipefail
 script=compare.sh
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-case "${1:-}" in
--h | --help) usage; exit 0 ;;
-"") ;;
-*) echo "compare.sh: unexpected argument $1 (configure with environment variables; see --help)" >&2; exit 2 ;;
-esac
+bench_args "$@"
 
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-1s}
@@ -52,11 +48,9 @@ SEALPOST_ARGS=${SEALPOST_ARGS:-}
 SEALPOST_BIN=${SEALPOST_BIN:-}
 
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
+bench_root
 
 # Preconditions, checked before anything is started.
-[ -f go.mod ] || die "no go.mod in $root"
 if [ -n "$SEALPOST_BIN" ]; then
 	[ -x "$SEALPOST_BIN" ] || die "SEALPOST_BIN=$SEALPOST_BIN is not an executable file"
 	SEALPOST_BIN=$(cd "$(dirname "$SEALPOST_BIN")" && pwd)/$(basename "$SEALPOST_BIN")

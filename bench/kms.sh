@@ -33,11 +33,7 @@ set -euo pipefail
 script=kms.sh
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-case "${1:-}" in
--h | --help) usage; exit 0 ;;
-"") ;;
-*) echo "kms.sh: unexpected argument $1 (configure with environment variables; see --help)" >&2; exit 2 ;;
-esac
+bench_args "$@"
 
 DURATION=${DURATION:-15s}
 WARMUP=${WARMUP:-3s}
@@ -49,10 +45,8 @@ SEALPOST_BIN=${SEALPOST_BIN:-}
 SEALPOST_SCHEME=${SEALPOST_SCHEME:-https}
 case "$SEALPOST_SCHEME" in http | https) ;; *) die "SEALPOST_SCHEME must be http or https" ;; esac
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
+bench_root
 
-[ -f go.mod ] || die "no go.mod in $root"
 for t in $TARGETS; do
 	case "$t" in moto | sealpost) ;; *) die "unknown target $t in TARGETS (want moto, sealpost)" ;; esac
 done

@@ -9,6 +9,24 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 die() { echo "$script: $*" >&2; exit 1; }
 log() { echo "$script: $*" >&2; }
 
+# bench_args "$@": the scripts are configured by environment variables and
+# take no argument but -h/--help.
+bench_args() {
+	case "${1:-}" in
+	-h | --help) usage; exit 0 ;;
+	"") ;;
+	*) echo "$script: unexpected argument $1 (configure with environment variables; see --help)" >&2; exit 2 ;;
+	esac
+}
+
+# bench_root: cd to the repository root (this file's parent directory,
+# which must hold go.mod) and set root to it.
+bench_root() {
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	cd "$root"
+	[ -f go.mod ] || die "no go.mod in $root"
+}
+
 # stop_pid NAME PID GRACE-SECONDS [SIGNAL]: signal PID (TERM by default),
 # wait up to GRACE seconds, then SIGKILL it.
 stop_pid() {

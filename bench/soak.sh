@@ -44,11 +44,7 @@ set -euo pipefail
 script=soak.sh
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-case "${1:-}" in
--h | --help) usage; exit 0 ;;
-"") ;;
-*) echo "soak.sh: unexpected argument $1 (configure with environment variables; see --help)" >&2; exit 2 ;;
-esac
+bench_args "$@"
 
 DURATION=${DURATION:-30m}
 SETTLE=${SETTLE:-3m}
@@ -79,8 +75,7 @@ seconds() {
 	echo "$total"
 }
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
+bench_root
 
 # Preconditions, checked before anything is started.
 for v in DURATION SETTLE INTERVAL DRAIN SLOW_DELAY; do
@@ -98,7 +93,6 @@ done
 [[ "$FAIL_EVERY" =~ ^[0-9]+$ ]] || die "FAIL_EVERY=$FAIL_EVERY: want an integer >= 0 (0: never fail)"
 [[ "$MAX_RSS_SLOPE" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "MAX_RSS_SLOPE=$MAX_RSS_SLOPE: want a number (MiB/min)"
 case "$STORE" in embedded | postgres) ;; *) die "STORE=$STORE: want embedded or postgres" ;; esac
-[ -f go.mod ] || die "no go.mod in $root"
 if [ -n "$SEALPOST_BIN" ]; then
 	[ -x "$SEALPOST_BIN" ] || die "SEALPOST_BIN=$SEALPOST_BIN is not an executable file"
 	SEALPOST_BIN=$(cd "$(dirname "$SEALPOST_BIN")" && pwd)/$(basename "$SEALPOST_BIN")

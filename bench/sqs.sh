@@ -44,11 +44,7 @@ set -euo pipefail
 script=sqs.sh
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-case "${1:-}" in
--h | --help) usage; exit 0 ;;
-"") ;;
-*) echo "sqs.sh: unexpected argument $1 (configure with environment variables; see --help)" >&2; exit 2 ;;
-esac
+bench_args "$@"
 
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
@@ -64,10 +60,8 @@ TARGETS=${TARGETS:-"moto sealpost sealpost-plain"}
 SEALPOST_ARGS=${SEALPOST_ARGS:-}
 SEALPOST_BIN=${SEALPOST_BIN:-}
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
+bench_root
 
-[ -f go.mod ] || die "no go.mod in $root"
 for t in $TARGETS; do
 	case "$t" in moto | sealpost | sealpost-plain) ;; *) die "unknown target $t in TARGETS (want moto, sealpost, sealpost-plain)" ;; esac
 done
