@@ -332,3 +332,32 @@ func TestScanner(t *testing.T) {
 		t.Error("newScanner accepted a 3-byte secret")
 	}
 }
+
+// scanAtRest scans what a stopped server left at rest: the data dir, the
+// server log and, on PostgreSQL (pgDataDir set), PostgreSQL's data dir as
+// files (an empty tree fails the test), each handed to tree with its hits,
+// a description, and whether it holds the store's files (the data dir on
+// the embedded store, PostgreSQL's data dir otherwise); then it returns a
+// logical scan of the store (every table through dsn on PostgreSQL, every
+// pebble record under dataDir otherwise).
+func scanAtRest(t *testing.T, sc *scanner, dataDir, logFile, pgDataDir, dsn string, tree func(hits []scanHit, where string, store bool)) []scanHit {
+	t.Helper()
+	for _, root := range []string{dataDir, logFile, pgDataDir} {
+		if root == "" {
+			continue
+		}
+		hits, st, err := sc.scanTree(root)
+		if err != nil {
+			t.Fatalf("scan %s: %v", root, err)
+		}
+		if st.files == 0 {
+			t.Errorf("scan %s: no files", root)
+		}
+		store := root == pgDataDir || root == dataDir && pgDataDir == ""
+		tree(hits, fmt.Sprintf("files under %s (%d files, %d bytes)", root, st.files, st.bytes), store)
+	}
+	if dsn != "" {
+		return scanPostgres(t, sc, dsn)
+	}
+	return scanPebble(t, sc, filepath.Join(dataDir, "store"))
+}

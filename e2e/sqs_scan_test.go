@@ -218,28 +218,13 @@ func TestSQSPlaintextScan(t *testing.T) {
 		t.Logf("%s: %d encrypted-queue markers (want 0), %d of %d control markers", where, len(bad), len(seen), len(m.plain))
 		return len(seen)
 	}
-	scanRoot := func(root string) int {
-		t.Helper()
-		hits, st, err := sc.scanTree(root)
-		if err != nil {
-			t.Fatalf("scan %s: %v", root, err)
+	storeFiles := 0
+	logical := scanAtRest(t, sc, dataDir, p.logFile, pgDataDir, dsn, func(hits []scanHit, where string, store bool) {
+		n := count(hits, where)
+		if store {
+			storeFiles = n
 		}
-		if st.files == 0 {
-			t.Errorf("scan %s: no files", root)
-		}
-		return count(hits, fmt.Sprintf("files under %s (%d files, %d bytes)", root, st.files, st.bytes))
-	}
-	storeFiles := scanRoot(dataDir)
-	scanRoot(p.logFile)
-	if pgDataDir != "" {
-		storeFiles = scanRoot(pgDataDir)
-	}
-	var logical []scanHit
-	if postgres {
-		logical = scanPostgres(t, sc, dsn)
-	} else {
-		logical = scanPebble(t, sc, filepath.Join(dataDir, "store"))
-	}
+	})
 	if n := count(logical, "logical scan of the store"); n != len(m.plain) {
 		t.Errorf("positive control: the logical scan found %d of %d markers of the queue without encryption", n, len(m.plain))
 	}

@@ -385,28 +385,13 @@ func sseScan(t *testing.T, postgres bool) {
 			where, len(tl.sseBody), len(tl.sseDigest), len(tl.meta), nSubj, len(tl.plain), 10*sseScanPlain, len(tl.plainDigest), len(fifoPlain.bodies))
 		return tl
 	}
-	scanRoot := func(root string) tally {
-		t.Helper()
-		hits, st, err := sc.scanTree(root)
-		if err != nil {
-			t.Fatalf("scan %s: %v", root, err)
+	var storeFiles tally
+	logical := scanAtRest(t, sc, dataDir, p.logFile, pgDataDir, dsn, func(hits []scanHit, where string, store bool) {
+		tl := count(hits, where)
+		if store {
+			storeFiles = tl
 		}
-		if st.files == 0 {
-			t.Errorf("scan %s: no files", root)
-		}
-		return count(hits, fmt.Sprintf("files under %s (%d files, %d bytes)", root, st.files, st.bytes))
-	}
-	storeFiles := scanRoot(dataDir)
-	scanRoot(p.logFile)
-	if pgDataDir != "" {
-		storeFiles = scanRoot(pgDataDir)
-	}
-	var logical []scanHit
-	if postgres {
-		logical = scanPostgres(t, sc, dsn)
-	} else {
-		logical = scanPebble(t, sc, filepath.Join(dataDir, "store"))
-	}
+	})
 	lg := count(logical, "logical scan of the store")
 
 	// Positive controls.
