@@ -22,34 +22,17 @@ type KeyHarness interface {
 }
 
 // KeysOf adapts a Harness whose stores also implement store.KeyStore.
-func KeysOf(h Harness) KeyHarness { return keysOf{h} }
+func KeysOf(h Harness) KeyHarness { return keysOf{part[store.KeyStore]{h}} }
 
-type keysOf struct{ h Harness }
+type keysOf struct{ part[store.KeyStore] }
 
-func (k keysOf) OpenKeys(t *testing.T) store.KeyStore { return asKeys(t, k.h.Open(t)) }
+func (k keysOf) OpenKeys(t *testing.T) store.KeyStore { return k.open(t) }
 
-func (k keysOf) ReopenKeys(t *testing.T, ks store.KeyStore) store.KeyStore {
-	s, ok := ks.(store.Store)
-	if !ok {
-		t.Fatalf("%T is not a store.Store", ks)
-	}
-	return asKeys(t, k.h.Reopen(t, s))
-}
-
-func asKeys(t *testing.T, s store.Store) store.KeyStore {
-	ks, ok := s.(store.KeyStore)
-	if !ok {
-		t.Fatalf("%T does not implement store.KeyStore", s)
-	}
-	return ks
-}
+func (k keysOf) ReopenKeys(t *testing.T, ks store.KeyStore) store.KeyStore { return k.reopen(t, ks) }
 
 // RunKeys runs the key store part of the suite.
 func RunKeys(t *testing.T, h KeyHarness) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, KeyHarness)
-	}{
+	runPart(t, h, []partTest[KeyHarness]{
 		{"Keys", testKeys},
 		{"ListKeysPaging", testListKeysPaging},
 		{"ConcurrentUpdateKey", testConcurrentUpdateKey},
@@ -61,10 +44,7 @@ func RunKeys(t *testing.T, h KeyHarness) {
 		{"DeleteKeyCascades", testDeleteKeyCascades},
 		{"KeysDue", testKeysDue},
 		{"KeysSurviveRestart", testKeysSurviveRestart},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
-	}
+	})
 }
 
 // kt is a time the database can hold exactly (microseconds, UTC).

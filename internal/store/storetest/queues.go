@@ -21,34 +21,19 @@ type QueueHarness interface {
 }
 
 // QueuesOf adapts a Harness whose stores also implement store.QueueStore.
-func QueuesOf(h Harness) QueueHarness { return queuesOf{h} }
+func QueuesOf(h Harness) QueueHarness { return queuesOf{part[store.QueueStore]{h}} }
 
-type queuesOf struct{ h Harness }
+type queuesOf struct{ part[store.QueueStore] }
 
-func (q queuesOf) OpenQueues(t *testing.T) store.QueueStore { return asQueues(t, q.h.Open(t)) }
+func (q queuesOf) OpenQueues(t *testing.T) store.QueueStore { return q.open(t) }
 
 func (q queuesOf) ReopenQueues(t *testing.T, qs store.QueueStore) store.QueueStore {
-	s, ok := qs.(store.Store)
-	if !ok {
-		t.Fatalf("%T is not a store.Store", qs)
-	}
-	return asQueues(t, q.h.Reopen(t, s))
-}
-
-func asQueues(t *testing.T, s store.Store) store.QueueStore {
-	qs, ok := s.(store.QueueStore)
-	if !ok {
-		t.Fatalf("%T does not implement store.QueueStore", s)
-	}
-	return qs
+	return q.reopen(t, qs)
 }
 
 // RunQueues runs the queue store part of the suite.
 func RunQueues(t *testing.T, h QueueHarness) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, QueueHarness)
-	}{
+	runPart(t, h, []partTest[QueueHarness]{
 		{"Queues", testQueues},
 		{"ListQueuesPaging", testListQueuesPaging},
 		{"SendReceiveDelete", testSendReceiveDelete},
@@ -65,10 +50,7 @@ func RunQueues(t *testing.T, h QueueHarness) {
 		{"ConcurrentReceivers", testConcurrentReceivers},
 		{"QueuesSurviveRestart", testQueuesSurviveRestart},
 		{"QueueWakerAcrossHandles", testQueueWakerAcrossHandles},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
-	}
+	})
 }
 
 func qkey(name string) store.QueueKey {

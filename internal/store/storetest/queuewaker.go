@@ -26,11 +26,7 @@ func shareQueues(t *testing.T, h QueueHarness, qs store.QueueStore) store.QueueS
 	if !ok {
 		t.Skip("the driver is single-process: no second handle on its data")
 	}
-	s, ok := qs.(store.Store)
-	if !ok {
-		t.Fatalf("%T is not a store.Store", qs)
-	}
-	return asQueues(t, sh.Share(t, s))
+	return as[store.QueueStore](t, sh.Share(t, storeOf(t, qs)))
 }
 
 // testQueueWakerAcrossHandles checks store.QueueWaker where a driver
