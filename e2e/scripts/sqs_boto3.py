@@ -162,8 +162,8 @@ def _():
 
 @check("set_queue_attributes")
 def _():
-    sqs.set_queue_attributes(QueueUrl=state["main"], Attributes={"VisibilityTimeout": "20", "DelaySeconds": "0"})
-    assert attrs_of(state["main"], "VisibilityTimeout")["VisibilityTimeout"] == "20"
+    sqs.set_queue_attributes(QueueUrl=state["main"], Attributes={"VisibilityTimeout": "300", "DelaySeconds": "0"})
+    assert attrs_of(state["main"], "VisibilityTimeout")["VisibilityTimeout"] == "300"
 
 
 @check("list_queues with a prefix, paged")

@@ -116,12 +116,12 @@ t_create() {
 
 t_attributes() {
 	local a
-	sqs set-queue-attributes --queue-url "$(load main)" --attributes VisibilityTimeout=20
+	sqs set-queue-attributes --queue-url "$(load main)" --attributes VisibilityTimeout=300
 	a=$(sqs get-queue-attributes --queue-url "$(load main)" --attribute-names All --query Attributes)
 	save main_arn "$(pj "d['QueueArn']" <<<"$a")"
 	[[ $(load main_arn) == "arn:aws:sqs:${REGION}:"*":${MAIN}" ]]
 	want counts "$(pj "[d[k] for k in ('ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed')]" <<<"$a")" '["0", "0", "0"]'
-	want set "$(pj "[d[k] for k in ('VisibilityTimeout', 'MessageRetentionPeriod', 'MaximumMessageSize', 'DelaySeconds')]" <<<"$a")" '["20", "3600", "2048", "0"]'
+	want set "$(pj "[d[k] for k in ('VisibilityTimeout', 'MessageRetentionPeriod', 'MaximumMessageSize', 'DelaySeconds')]" <<<"$a")" '["300", "3600", "2048", "0"]'
 	want SqsManagedSseEnabled "$(pj "d.get('SqsManagedSseEnabled', '')" <<<"$a")" true
 }
 
